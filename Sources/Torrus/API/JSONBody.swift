@@ -1,0 +1,113 @@
+import Foundation
+import Hummingbird
+
+/// Strict JSON request bodies: `application/json` only (415), at most 1 MiB (413), and
+/// malformed JSON, unknown or read-only fields and wrong types rejected with a 400 that says
+/// which field is wrong.
+enum JSONBody {
+    static let maxSize = 1 << 20
+
+    /// Decodes the body, or returns nil when the body is empty and `required` is false.
+    static func decode<T: Decodable>(
+        _ type: T.Type,
+        from request: Request,
+        context: TorrusRequestContext,
+        required: Bool = true
+    ) async throws -> T? {
+        // Refuse early when the client announced an oversized body, before reading any of it.
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > maxSize {
+            throw ProblemDetails(.contentTooLarge, slug: "body-too-large", detail: "The request body exceeds \(maxSize) bytes.")
+        }
+        var request = request
+        let body = try await request.collectBody(upTo: maxSize)
+        if body.readableBytes == 0 {
+            guard required else { return nil }
+            throw ProblemDetails.badRequest("A JSON request body is required.")
+        }
+        try checkContentType(request.headers[.contentType])
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(buffer: body))
+        } catch let error as TorrusError {
+            throw error
+        } catch let error as DecodingError {
+            throw ProblemDetails.badRequest(describe(error))
+        }
+    }
+
+    private static func checkContentType(_ value: String?) throws {
+        let mediaType = value.flatMap(MediaType.init(from:))
+        guard let mediaType, mediaType.isType(.applicationJson) else {
+            throw ProblemDetails(
+                .unsupportedMediaType,
+                slug: "unsupported-media-type",
+                detail: "Request bodies must be application/json; got \(value.map { "'\($0)'" } ?? "no Content-Type").",
+                headers: [.accept: "application/json"]
+            )
+        }
+        if let charset = mediaType.parameter?.value, mediaType.parameter?.name.lowercased() == "charset",
+            charset.lowercased() != "utf-8"
+        {
+            throw ProblemDetails(
+                .unsupportedMediaType,
+                slug: "unsupported-media-type",
+                detail: "JSON bodies must be UTF-8; got charset \(charset)."
+            )
+        }
+    }
+
+    private static func describe(_ error: DecodingError) -> String {
+        switch error {
+        case .typeMismatch(let type, let context):
+            if context.codingPath.isEmpty { return "The request body must be a JSON object." }
+            return "Field '\(path(context.codingPath))' must be \(describe(type))."
+        case .valueNotFound(let type, let context):
+            return "Field '\(path(context.codingPath))' must be \(describe(type)), not null."
+        case .keyNotFound(let key, let context):
+            return "Field '\(path(context.codingPath + [key]))' is required."
+        case .dataCorrupted(let context):
+            if context.codingPath.isEmpty { return "The request body is not valid JSON." }
+            return "Field '\(path(context.codingPath))' is invalid: \(context.debugDescription)"
+        @unknown default:
+            return "The request body could not be read."
+        }
+    }
+
+    private static func path(_ codingPath: [any CodingKey]) -> String {
+        codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+    }
+
+    private static func describe(_ type: Any.Type) -> String {
+        switch type {
+        case is String.Type: "a string"
+        case is Bool.Type: "a boolean"
+        case is Int.Type, is Int64.Type, is Double.Type: "a number"
+        default: "of type \(type)"
+        }
+    }
+}
+
+/// Rejects fields a request type does not accept, naming the offender. Fields of a download
+/// that only the server sets get their own message, so a client that sends back a download it
+/// fetched learns what it may change.
+struct StrictKeys {
+    static let readOnly: Set<String> = [
+        "id", "gid", "name", "files", "status", "createdAt", "updatedAt", "progress", "error", "fingerprint", "infoHash",
+    ]
+
+    struct AnyKey: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    /// Throws a 400 for the first key in the object that is not in `allowed`.
+    static func check(_ decoder: any Decoder, allowed: Set<String>, immutable: Set<String> = []) throws {
+        let keys = try decoder.container(keyedBy: AnyKey.self).allKeys.map(\.stringValue).sorted()
+        for key in keys where !allowed.contains(key) {
+            if readOnly.contains(key) { throw TorrusError.invalidInput("Field '\(key)' is read-only.") }
+            if immutable.contains(key) { throw TorrusError.invalidInput("Field '\(key)' cannot be changed after creation.") }
+            throw TorrusError.invalidInput("Unknown field '\(key)'; allowed: \(allowed.sorted().joined(separator: ", ")).")
+        }
+    }
+}

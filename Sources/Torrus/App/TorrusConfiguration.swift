@@ -1,0 +1,147 @@
+import Foundation
+import Logging
+
+/// Everything torrusd is configured with. Built from environment-style names (DESIGN.md §9),
+/// which the command-line flags of torrusd map onto one to one, so one parser validates both.
+public struct TorrusConfiguration: Sendable, Equatable {
+    public enum Storage: String, Sendable, CaseIterable { case sqlite, memory }
+    public enum Client: String, Sendable, CaseIterable { case noop, aria2 }
+    public enum LogFormat: String, Sendable, CaseIterable { case text, json }
+
+    public var listenHost = "0.0.0.0"
+    public var listenPort = 9090
+    /// Required unless `insecureNoAuth`.
+    public var apiToken: String?
+    /// Development only: serve the API without authentication.
+    public var insecureNoAuth = false
+    public var dataDirectory = "./data"
+    public var storage = Storage.sqlite
+    /// Where downloads may be written; empty means `<dataDirectory>/downloads`.
+    public var downloadRoots: [String] = []
+    public var client = Client.noop
+    public var aria2RPCURL: String?
+    public var aria2Secret: String?
+    public var aria2PollInterval = Duration.milliseconds(1000)
+    public var aria2Timeout = Duration.milliseconds(5000)
+    public var logFormat = LogFormat.text
+    public var logLevel = Logger.Level.info
+    /// How long a `noop` download takes from start to Complete.
+    public var noopDuration = Duration.milliseconds(3000)
+
+    public init() {}
+
+    /// The environment names, in the order `--help` and the README list them.
+    public enum Key: String, CaseIterable, Sendable {
+        case listen = "TORRUS_LISTEN"
+        case apiToken = "TORRUS_API_TOKEN"
+        case insecureNoAuth = "TORRUS_INSECURE_NO_AUTH"
+        case dataDirectory = "TORRUS_DATA_DIR"
+        case storage = "TORRUS_STORAGE"
+        case downloadRoots = "TORRUS_DOWNLOAD_ROOTS"
+        case client = "TORRUS_CLIENT"
+        case noopDuration = "TORRUS_NOOP_DURATION_MS"
+        case aria2RPCURL = "ARIA2_RPC_URL"
+        case aria2Secret = "ARIA2_SECRET"
+        case aria2PollMilliseconds = "ARIA2_POLL_MS"
+        case aria2TimeoutMilliseconds = "ARIA2_TIMEOUT_MS"
+        case logFormat = "LOG_FORMAT"
+        case logLevel = "LOG_LEVEL"
+    }
+
+    /// Parses and validates. Empty values count as unset. The error names the variable and what
+    /// is wrong with it in one line, never the value of a secret.
+    public init(environment: [String: String]) throws(ConfigurationError) {
+        func value(_ key: Key) -> String? {
+            guard let raw = environment[key.rawValue]?.trimmingCharacters(in: .whitespaces), !raw.isEmpty else { return nil }
+            return raw
+        }
+        func choice<T: RawRepresentable & CaseIterable>(_ key: Key, _ type: T.Type) throws(ConfigurationError) -> T?
+        where T.RawValue == String {
+            guard let raw = value(key) else { return nil }
+            guard let parsed = T(rawValue: raw.lowercased()) else {
+                throw ConfigurationError(key, "must be one of \(T.allCases.map(\.rawValue).joined(separator: ", ")), not '\(raw)'")
+            }
+            return parsed
+        }
+        func milliseconds(_ key: Key, range: ClosedRange<Int>) throws(ConfigurationError) -> Duration? {
+            guard let raw = value(key) else { return nil }
+            guard let number = Int(raw), range.contains(number) else {
+                throw ConfigurationError(key, "must be a whole number of milliseconds in \(range.lowerBound)...\(range.upperBound), not '\(raw)'")
+            }
+            return .milliseconds(number)
+        }
+
+        if let listen = value(.listen) {
+            (listenHost, listenPort) = try Self.parseListen(listen)
+        }
+        apiToken = value(.apiToken)
+        if let raw = value(.insecureNoAuth) {
+            guard let flag = ["1": true, "true": true, "yes": true, "0": false, "false": false, "no": false][raw.lowercased()] else {
+                throw ConfigurationError(.insecureNoAuth, "must be true or false, not '\(raw)'")
+            }
+            insecureNoAuth = flag
+        }
+        guard apiToken != nil || insecureNoAuth else {
+            throw ConfigurationError(.apiToken, "is required (or start with --insecure-no-auth for local development)")
+        }
+        dataDirectory = value(.dataDirectory) ?? dataDirectory
+        storage = try choice(.storage, Storage.self) ?? storage
+        if let roots = value(.downloadRoots) {
+            downloadRoots = roots.split(separator: ":").map(String.init).filter { !$0.isEmpty }
+            if let relative = downloadRoots.first(where: { !$0.hasPrefix("/") }) {
+                throw ConfigurationError(.downloadRoots, "must be absolute paths separated by ':', not '\(relative)'")
+            }
+        }
+        client = try choice(.client, Client.self) ?? client
+        noopDuration = try milliseconds(.noopDuration, range: 0...3_600_000) ?? noopDuration
+        aria2RPCURL = value(.aria2RPCURL)
+        aria2Secret = value(.aria2Secret)
+        aria2PollInterval = try milliseconds(.aria2PollMilliseconds, range: 50...600_000) ?? aria2PollInterval
+        aria2Timeout = try milliseconds(.aria2TimeoutMilliseconds, range: 10...600_000) ?? aria2Timeout
+        logFormat = try choice(.logFormat, LogFormat.self) ?? logFormat
+        if let raw = value(.logLevel) {
+            guard let level = Logger.Level(rawValue: raw.lowercased()) else {
+                let levels = Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")
+                throw ConfigurationError(.logLevel, "must be one of \(levels), not '\(raw)'")
+            }
+            logLevel = level
+        }
+        if let url = aria2RPCURL {
+            let components = URLComponents(string: url)
+            guard ["http", "https", "ws", "wss"].contains(components?.scheme?.lowercased() ?? ""), components?.host?.isEmpty == false else {
+                throw ConfigurationError(.aria2RPCURL, "must be an http(s) or ws(s) URL such as http://127.0.0.1:6800/jsonrpc")
+            }
+        }
+        if client == .aria2 {
+            throw ConfigurationError(.client, "aria2 is not available in this build yet; use noop")
+        }
+    }
+
+    /// `host:port`, `:port` (all interfaces) or `[v6]:port`.
+    static func parseListen(_ raw: String) throws(ConfigurationError) -> (String, Int) {
+        guard let colon = raw.lastIndex(of: ":"), let port = Int(raw[raw.index(after: colon)...]), (0...65535).contains(port) else {
+            throw ConfigurationError(.listen, "must be host:port, such as 0.0.0.0:9090, not '\(raw)'")
+        }
+        var host = String(raw[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        return (host.isEmpty ? "0.0.0.0" : host, port)
+    }
+
+    /// The configured roots, or the data directory's `downloads/`.
+    public var effectiveDownloadRoots: [String] {
+        downloadRoots.isEmpty ? [URL(fileURLWithPath: dataDirectory).standardizedFileURL.path + "/downloads"] : downloadRoots
+    }
+}
+
+/// A configuration value torrusd cannot start with; `description` is the one line it prints.
+public struct ConfigurationError: Error, Equatable, CustomStringConvertible {
+    public let key: TorrusConfiguration.Key
+    public let problem: String
+
+    public init(_ key: TorrusConfiguration.Key, _ problem: String) {
+        self.key = key
+        self.problem = problem
+    }
+
+    public var description: String { "\(key.rawValue) \(problem)" }
+}

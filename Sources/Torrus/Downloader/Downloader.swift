@@ -1,0 +1,17 @@
+/// Something that transfers downloads: aria2 in production, `NoopDownloader` for development.
+///
+/// Calls return once the downloader has accepted the command; what happens afterwards arrives
+/// as `DownloaderEvent`s through the downloader's `Reporter`. Failures are thrown as
+/// `TorrusError` with code `downloaderUnavailable` (could not reach it) or `downloaderRejected`
+/// (it answered with an error).
+public protocol Downloader: Sendable {
+    /// Hands a new or retried download to the downloader under `download.gid`, which Torrus has
+    /// already persisted. `desiredStatus` `paused` adds it paused; `active` puts it ahead of queued ones.
+    func start(_ download: Download) async throws
+    func pause(_ download: Download) async throws
+    func resume(_ download: Download) async throws
+    func cancel(_ download: Download) async throws
+    /// Makes the downloader forget the download. With `deleteFiles`, also removes its payload
+    /// under the `PayloadRemover` rules. A download the downloader does not know is not an error.
+    func purge(_ download: Download, deleteFiles: Bool) async throws
+}

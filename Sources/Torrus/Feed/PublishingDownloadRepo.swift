@@ -1,0 +1,49 @@
+import Foundation
+
+/// A repo that publishes every stored change to the change feed. The service and the reconciler
+/// both write through it, so no change can bypass the feed.
+public struct PublishingDownloadRepo: DownloadRepo {
+    private let base: any DownloadRepo
+    private let feed: ChangeFeed
+
+    public init(_ base: any DownloadRepo, feed: ChangeFeed) {
+        self.base = base
+        self.feed = feed
+    }
+
+    public func get(_ id: UUID) async throws -> Download? { try await base.get(id) }
+    public func list() async throws -> [Download] { try await base.list() }
+    public func find(fingerprint: String) async throws -> Download? { try await base.find(fingerprint: fingerprint) }
+    public func find(gid: GID) async throws -> Download? { try await base.find(gid: gid) }
+    public func find(gids: [GID]) async throws -> [Download] { try await base.find(gids: gids) }
+
+    public func insert(_ download: Download) async throws -> InsertOutcome {
+        let outcome = try await base.insert(download)
+        if case .inserted(let stored) = outcome { feed.publish(.created(stored)) }
+        return outcome
+    }
+
+    public func update(
+        _ id: UUID,
+        _ mutate: @escaping @Sendable (inout Download) throws -> Void
+    ) async throws -> DownloadUpdate? {
+        let update = try await base.update(id, mutate)
+        if let update, update.changed { feed.publish(.updated(old: update.old, new: update.new)) }
+        return update
+    }
+
+    public func updateEach(
+        _ ids: [UUID],
+        _ mutate: @escaping @Sendable (inout Download) -> Void
+    ) async throws -> [DownloadUpdate] {
+        let updates = try await base.updateEach(ids, mutate)
+        for update in updates where update.changed { feed.publish(.updated(old: update.old, new: update.new)) }
+        return updates
+    }
+
+    public func delete(_ id: UUID) async throws -> Download? {
+        let deleted = try await base.delete(id)
+        if let deleted { feed.publish(.deleted(deleted)) }
+        return deleted
+    }
+}

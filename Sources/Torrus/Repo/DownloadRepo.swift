@@ -1,0 +1,73 @@
+import Foundation
+
+/// Reads downloads. Lists are ordered by `createdAt`, then `id`, in every implementation.
+public protocol DownloadReader: Sendable {
+    func get(_ id: UUID) async throws -> Download?
+    func list() async throws -> [Download]
+}
+
+/// Looks downloads up by their secondary keys.
+public protocol DownloadFinder: Sendable {
+    func find(fingerprint: String) async throws -> Download?
+    func find(gid: GID) async throws -> Download?
+    /// The downloads whose current GID is one of `gids`, in one read.
+    func find(gids: [GID]) async throws -> [Download]
+}
+
+/// Writes downloads. Every mutation is atomic and reports what changed, so the change feed can
+/// publish old and new values (DESIGN.md §10).
+public protocol DownloadWriter: Sendable {
+    /// Inserts unless a download with the same fingerprint exists, atomically: under any number of
+    /// concurrent identical inserts exactly one returns `.inserted`.
+    func insert(_ download: Download) async throws -> InsertOutcome
+
+    /// Applies `mutate` to the stored value atomically and returns old and new values; nil when no
+    /// download has that id. If `mutate` throws, nothing is written and the error propagates. When
+    /// the value actually changed, `updatedAt` is set to now.
+    func update(_ id: UUID, _ mutate: @escaping @Sendable (inout Download) throws -> Void) async throws -> DownloadUpdate?
+
+    /// Applies `mutate` to each existing id in one transaction (coalesced progress writes); ids
+    /// that no longer exist are skipped. Returns only the downloads that changed.
+    func updateEach(_ ids: [UUID], _ mutate: @escaping @Sendable (inout Download) -> Void) async throws -> [DownloadUpdate]
+
+    /// Removes the download and returns it; nil when it did not exist.
+    func delete(_ id: UUID) async throws -> Download?
+}
+
+public typealias DownloadRepo = DownloadReader & DownloadFinder & DownloadWriter
+
+public enum InsertOutcome: Sendable, Equatable {
+    case inserted(Download)
+    /// A download with the same fingerprint was already stored; nothing was written.
+    case existing(Download)
+
+    public var download: Download {
+        switch self {
+        case .inserted(let download), .existing(let download): download
+        }
+    }
+}
+
+public struct DownloadUpdate: Sendable, Equatable {
+    public var old: Download
+    public var new: Download
+    public var changed: Bool { old != new }
+
+    public init(old: Download, new: Download) {
+        self.old = old
+        self.new = new
+    }
+}
+
+/// Shared by the implementations: apply a mutation and stamp `updatedAt` only on a real change.
+/// Identity fields (`id`, `createdAt`, `fingerprint`) cannot be changed by a mutation.
+func applying(_ mutate: (inout Download) throws -> Void, to old: Download, now: Date) rethrows -> Download {
+    var new = old
+    try mutate(&new)
+    new.id = old.id
+    new.createdAt = old.createdAt
+    new.fingerprint = old.fingerprint
+    new.updatedAt = old.updatedAt
+    if new != old { new.updatedAt = max(now, old.updatedAt) }
+    return new
+}

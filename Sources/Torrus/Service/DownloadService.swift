@@ -1,0 +1,188 @@
+import Foundation
+import Logging
+
+/// The rules of Torrus (request path: handler → service → repo / downloader): validation,
+/// idempotent create, the transition table, and what is stored when the downloader fails.
+///
+/// Logging uses `Logger.current`, which the request middleware binds with the request id, so
+/// everything a request starts carries it.
+public struct DownloadService: Sendable {
+    private let repo: any DownloadRepo
+    private let downloader: any Downloader
+    private let roots: DownloadRoots
+    private let locks = KeyedLock()
+
+    public init(repo: any DownloadRepo, downloader: any Downloader, roots: DownloadRoots) {
+        self.repo = repo
+        self.downloader = downloader
+        self.roots = roots
+    }
+
+    public func list() async throws -> [Download] {
+        try await repo.list()
+    }
+
+    public func get(_ id: UUID) async throws -> Download {
+        guard let download = try await repo.get(id) else { throw Self.notFound(id) }
+        return download
+    }
+
+    /// What `POST /v1/downloads` asks for, before validation.
+    public struct CreateRequest: Sendable {
+        public var source: String
+        public var targetPath: String?
+        public var desiredStatus: DesiredStatus?
+
+        public init(source: String, targetPath: String? = nil, desiredStatus: DesiredStatus? = nil) {
+            self.source = source
+            self.targetPath = targetPath
+            self.desiredStatus = desiredStatus
+        }
+    }
+
+    /// Creates a download, or returns the existing one with the same fingerprint (`created` false).
+    /// Only the request that stored the download starts it, however many arrive at once.
+    public func create(_ request: CreateRequest) async throws -> (download: Download, created: Bool) {
+        let source = try SourceURI.validate(request.source)
+        let targetPath = try roots.resolve(request.targetPath)
+        let desired = request.desiredStatus ?? .queued
+        guard desired != .cancelled else {
+            throw TorrusError.invalidInput("desiredStatus of a new download must be Queued, Active or Paused.")
+        }
+        let fingerprint = Fingerprint.of(source: source, targetPath: targetPath)
+        if let existing = try await repo.find(fingerprint: fingerprint) { return (existing, false) }
+
+        // The GID is generated and stored before the downloader hears of it, so a crash in
+        // between leaves a download Torrus can re-add, never a transfer nobody owns.
+        let download = Download(
+            gid: .random(),
+            source: source,
+            targetPath: targetPath,
+            fingerprint: fingerprint,
+            status: desired == .paused ? .paused : .queued,
+            desiredStatus: desired,
+            infoHash: SourceURI.magnetInfoHash(source),
+            createdAt: .nowMilliseconds()
+        )
+        guard case .inserted(let stored) = try await repo.insert(download) else {
+            return (try await repo.find(fingerprint: fingerprint) ?? download, false)
+        }
+        Logger.current.info("Download created", metadata: ["download": "\(stored.id.lowercasedString)", "gid": "\(stored.gid!)"])
+        try await call(.start, stored)
+        return (stored, true)
+    }
+
+    /// `PATCH /v1/downloads/{id}`: moves a download towards `requested` along the transition table.
+    /// When the downloader fails, the wish is kept and the actual status is left as it was.
+    public func setDesiredStatus(_ id: UUID, to requested: RequestedStatus) async throws -> Download {
+        try await locks.withLock(id) {
+            let download = try await get(id)
+            let plan = try Transitions.plan(status: download.status, desired: download.desiredStatus, requested: requested).get()
+            switch plan {
+            case .unchanged:
+                return download
+            case .recordDesired:
+                return try await write(id) { $0.desiredStatus = requested.desired }
+            case .command(.retry):
+                return try await retry(download)
+            case .command(let command):
+                let wanted = try await write(id) { $0.desiredStatus = requested.desired }
+                try await call(Call(command), wanted)
+                return try await settle(wanted, after: command)
+            }
+        }
+    }
+
+    /// `DELETE /v1/downloads/{id}`: the downloader forgets it (and its files, if asked), then the
+    /// store does. If the downloader fails, nothing is deleted.
+    public func delete(_ id: UUID, deleteFiles: Bool) async throws {
+        try await locks.withLock(id) {
+            let download = try await get(id)
+            try await call(.purge(deleteFiles: deleteFiles), download)
+            _ = try await repo.delete(id)
+            Logger.current.info("Download deleted", metadata: ["download": "\(id.lowercasedString)", "deleteFiles": "\(deleteFiles)"])
+        }
+    }
+
+    /// A Failed or Cancelled download starts over under a new GID, so late events of the old
+    /// transfer are recognised as stale. The GID and the wish are stored first; the status only
+    /// changes once the downloader has accepted the download.
+    private func retry(_ download: Download) async throws -> Download {
+        let gid = GID.random()
+        let wanted = try await write(download.id) {
+            $0.gid = gid
+            $0.desiredStatus = .active
+        }
+        try await call(.start, wanted)
+        return try await write(download.id) {
+            guard $0.gid == gid, $0.status == download.status else { return }
+            $0.status = .queued
+            $0.error = nil
+            $0.progress = .zero
+        }
+    }
+
+    /// Records the status a successful command leads to, unless an event got there first (the
+    /// reconciler may already have applied the downloader's own report of the change).
+    private func settle(_ download: Download, after command: DownloadCommand) async throws -> Download {
+        let target: DownloadStatus =
+            switch command {
+            case .resume, .retry: .queued
+            case .pause: .paused
+            case .cancel: .cancelled
+            }
+        return try await write(download.id) {
+            guard $0.gid == download.gid, $0.status == download.status else { return }
+            $0.status = target
+            if target.isTerminal {
+                $0.progress.downloadSpeed = 0
+                $0.progress.uploadSpeed = 0
+            }
+        }
+    }
+
+    private func write(_ id: UUID, _ mutate: @escaping @Sendable (inout Download) -> Void) async throws -> Download {
+        guard let update = try await repo.update(id, mutate) else { throw Self.notFound(id) }
+        return update.new
+    }
+
+    private enum Call {
+        case start, pause, resume, cancel
+        case purge(deleteFiles: Bool)
+
+        init(_ command: DownloadCommand) {
+            switch command {
+            case .resume: self = .resume
+            case .pause: self = .pause
+            case .cancel: self = .cancel
+            case .retry: self = .start
+            }
+        }
+    }
+
+    /// Every downloader call goes through here: one place that turns unexpected errors into a
+    /// `downloaderUnavailable` TorrusError and logs the failure.
+    private func call(_ call: Call, _ download: Download) async throws {
+        do {
+            switch call {
+            case .start: try await downloader.start(download)
+            case .pause: try await downloader.pause(download)
+            case .resume: try await downloader.resume(download)
+            case .cancel: try await downloader.cancel(download)
+            case .purge(let deleteFiles): try await downloader.purge(download, deleteFiles: deleteFiles)
+            }
+        } catch {
+            let failure =
+                error as? TorrusError ?? .downloaderUnavailable("The downloader could not be reached: \(error)")
+            Logger.current.warning(
+                "Downloader call failed",
+                metadata: ["download": "\(download.id.lowercasedString)", "call": "\(call)", "error": "\(failure)"]
+            )
+            throw failure
+        }
+    }
+
+    private static func notFound(_ id: UUID) -> TorrusError {
+        .notFound("No download with id \(id.lowercasedString).")
+    }
+}

@@ -1,0 +1,110 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Metrics
+import Prometheus
+import Torrus
+
+/// torrusd: reads configuration (flags override environment variables of the same meaning),
+/// bootstraps logging and metrics, and runs the application until SIGTERM or SIGINT.
+@main
+struct Torrusd: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "torrusd",
+        abstract: "Torrus: a REST API over the aria2 download daemon.",
+        discussion: "Every option can also be set through the environment variable named in its help; a flag wins over the variable."
+    )
+
+    @Option(help: "Address to listen on, host:port (TORRUS_LISTEN, default 0.0.0.0:9090).")
+    var listen: String?
+    @Option(help: "Bearer token required by /v1 (TORRUS_API_TOKEN). Prefer the variable: flags show up in ps.")
+    var apiToken: String?
+    @Flag(help: "Serve /v1 without authentication. Development only (TORRUS_INSECURE_NO_AUTH).")
+    var insecureNoAuth = false
+    @Option(help: "Directory for the database and default downloads (TORRUS_DATA_DIR, default ./data).")
+    var dataDir: String?
+    @Option(help: "sqlite or memory (TORRUS_STORAGE, default sqlite).")
+    var storage: String?
+    @Option(help: "Colon-separated directories downloads may be written to (TORRUS_DOWNLOAD_ROOTS, default <data-dir>/downloads).")
+    var downloadRoots: String?
+    @Option(help: "Downloader: noop (TORRUS_CLIENT, default noop).")
+    var client: String?
+    @Option(help: "How long a noop download takes, in ms (TORRUS_NOOP_DURATION_MS, default 3000).")
+    var noopDurationMs: String?
+    @Option(help: "aria2 JSON-RPC URL (ARIA2_RPC_URL).")
+    var aria2RpcUrl: String?
+    @Option(help: "aria2 RPC secret (ARIA2_SECRET). Prefer the variable: flags show up in ps.")
+    var aria2Secret: String?
+    @Option(help: "aria2 progress poll interval in ms (ARIA2_POLL_MS, default 1000).")
+    var aria2PollMs: String?
+    @Option(help: "aria2 call timeout in ms (ARIA2_TIMEOUT_MS, default 5000).")
+    var aria2TimeoutMs: String?
+    @Option(help: "text or json (LOG_FORMAT, default text).")
+    var logFormat: String?
+    @Option(help: "trace, debug, info, notice, warning, error or critical (LOG_LEVEL, default info).")
+    var logLevel: String?
+
+    func run() async throws {
+        let configuration: TorrusConfiguration
+        do {
+            configuration = try TorrusConfiguration(environment: mergedEnvironment())
+        } catch {
+            Self.exit(withMessage: "torrusd: \(error)")
+        }
+
+        LoggingSystem.bootstrap { label in
+            var handler: any LogHandler =
+                switch configuration.logFormat {
+                case .text: StreamLogHandler.standardOutput(label: label)
+                case .json: JSONLogHandler(label: label)
+                }
+            handler.logLevel = configuration.logLevel
+            return handler
+        }
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        let logger = Logger(label: "torrusd")
+
+        if configuration.insecureNoAuth {
+            logger.critical(
+                "AUTHENTICATION IS DISABLED (--insecure-no-auth): anyone who can reach this port controls your downloads. Development only."
+            )
+        }
+        let app: TorrusApplication
+        do {
+            app = try buildApplication(configuration, logger: logger, metrics: registry)
+        } catch {
+            Self.exit(withMessage: "torrusd: cannot start: \(error)")
+        }
+        logger.info(
+            "Starting torrusd",
+            metadata: [
+                "listen": "\(configuration.listenHost):\(configuration.listenPort)",
+                "storage": "\(configuration.storage.rawValue)", "client": "\(configuration.client.rawValue)",
+                "dataDir": "\(configuration.dataDirectory)",
+            ]
+        )
+        try await app.runService()
+        logger.info("torrusd stopped")
+    }
+
+    /// The environment with every given flag written over its variable.
+    private func mergedEnvironment() -> [String: String] {
+        var environment = ProcessInfo.processInfo.environment
+        let flags: [(TorrusConfiguration.Key, String?)] = [
+            (.listen, listen), (.apiToken, apiToken), (.insecureNoAuth, insecureNoAuth ? "true" : nil),
+            (.dataDirectory, dataDir), (.storage, storage), (.downloadRoots, downloadRoots), (.client, client),
+            (.noopDuration, noopDurationMs), (.aria2RPCURL, aria2RpcUrl), (.aria2Secret, aria2Secret),
+            (.aria2PollMilliseconds, aria2PollMs), (.aria2TimeoutMilliseconds, aria2TimeoutMs),
+            (.logFormat, logFormat), (.logLevel, logLevel),
+        ]
+        for case (let key, let value?) in flags { environment[key.rawValue] = value }
+        return environment
+    }
+
+    /// One clear line on standard error and a non-zero exit, for configuration a user must fix.
+    private static func exit(withMessage message: String) -> Never {
+        FileHandle.standardError.write(Data((message + "\n").utf8))
+        Foundation.exit(2)
+    }
+}

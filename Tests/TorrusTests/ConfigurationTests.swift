@@ -1,0 +1,100 @@
+import Foundation
+import Testing
+
+@testable import Torrus
+
+@Suite struct ConfigurationTests {
+    static let token = ["TORRUS_API_TOKEN": "t"]
+
+    @Test func defaults() throws {
+        let configuration = try TorrusConfiguration(environment: Self.token)
+        #expect(configuration.listenHost == "0.0.0.0")
+        #expect(configuration.listenPort == 9090)
+        #expect(configuration.storage == .sqlite)
+        #expect(configuration.client == .noop)
+        #expect(configuration.aria2PollInterval == .milliseconds(1000))
+        #expect(configuration.logFormat == .text)
+        #expect(configuration.effectiveDownloadRoots.count == 1)
+        #expect(configuration.effectiveDownloadRoots[0].hasSuffix("/data/downloads"))
+    }
+
+    @Test func everyVariableIsRead() throws {
+        let configuration = try TorrusConfiguration(environment: [
+            "TORRUS_API_TOKEN": "secret",
+            "TORRUS_LISTEN": "127.0.0.1:8081",
+            "TORRUS_DATA_DIR": "/var/lib/torrus",
+            "TORRUS_STORAGE": "memory",
+            "TORRUS_DOWNLOAD_ROOTS": "/srv/a:/srv/b",
+            "TORRUS_CLIENT": "noop",
+            "TORRUS_NOOP_DURATION_MS": "50",
+            "ARIA2_RPC_URL": "http://127.0.0.1:6800/jsonrpc",
+            "ARIA2_SECRET": "s",
+            "ARIA2_POLL_MS": "250",
+            "ARIA2_TIMEOUT_MS": "900",
+            "LOG_FORMAT": "JSON",
+            "LOG_LEVEL": "debug",
+        ])
+        #expect(configuration.apiToken == "secret")
+        #expect(configuration.listenHost == "127.0.0.1")
+        #expect(configuration.listenPort == 8081)
+        #expect(configuration.dataDirectory == "/var/lib/torrus")
+        #expect(configuration.storage == .memory)
+        #expect(configuration.effectiveDownloadRoots == ["/srv/a", "/srv/b"])
+        #expect(configuration.noopDuration == .milliseconds(50))
+        #expect(configuration.aria2RPCURL == "http://127.0.0.1:6800/jsonrpc")
+        #expect(configuration.aria2Secret == "s")
+        #expect(configuration.aria2PollInterval == .milliseconds(250))
+        #expect(configuration.aria2Timeout == .milliseconds(900))
+        #expect(configuration.logFormat == .json)
+        #expect(configuration.logLevel == .debug)
+    }
+
+    @Test func listenAcceptsIPv6AndBarePorts() throws {
+        #expect(try TorrusConfiguration.parseListen("[::1]:9000") == ("::1", 9000))
+        #expect(try TorrusConfiguration.parseListen(":9000") == ("0.0.0.0", 9000))
+    }
+
+    @Test func aTokenIsRequiredUnlessNoAuthIsExplicit() throws {
+        #expect(throws: ConfigurationError(.apiToken, "is required (or start with --insecure-no-auth for local development)")) {
+            try TorrusConfiguration(environment: [:])
+        }
+        let open = try TorrusConfiguration(environment: ["TORRUS_INSECURE_NO_AUTH": "true"])
+        #expect(open.insecureNoAuth)
+        #expect(open.apiToken == nil)
+    }
+
+    @Test(arguments: [
+        ("TORRUS_LISTEN", "9090"),
+        ("TORRUS_LISTEN", "host:99999"),
+        ("TORRUS_STORAGE", "postgres"),
+        ("TORRUS_DOWNLOAD_ROOTS", "/ok:relative"),
+        ("TORRUS_CLIENT", "transmission"),
+        ("TORRUS_NOOP_DURATION_MS", "-1"),
+        ("ARIA2_RPC_URL", "localhost:6800"),
+        ("ARIA2_POLL_MS", "fast"),
+        ("ARIA2_TIMEOUT_MS", "0"),
+        ("LOG_FORMAT", "xml"),
+        ("LOG_LEVEL", "loud"),
+        ("TORRUS_INSECURE_NO_AUTH", "maybe"),
+    ])
+    func badValuesNameTheVariable(_ key: String, _ value: String) {
+        do {
+            _ = try TorrusConfiguration(environment: Self.token.merging([key: value]) { $1 })
+            Issue.record("\(key)=\(value) was accepted")
+        } catch {
+            #expect(error.key.rawValue == key)
+            #expect(error.description.hasPrefix(key))
+            #expect(!error.description.contains("\n"))
+        }
+    }
+
+    @Test func secretsNeverAppearInErrors() {
+        do {
+            _ = try TorrusConfiguration(environment: ["TORRUS_API_TOKEN": "tok-123", "ARIA2_SECRET": "sec-456", "LOG_LEVEL": "x"])
+            Issue.record("accepted")
+        } catch {
+            #expect(!error.description.contains("tok-123"))
+            #expect(!error.description.contains("sec-456"))
+        }
+    }
+}

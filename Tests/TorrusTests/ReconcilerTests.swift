@@ -1,0 +1,176 @@
+import Foundation
+import Logging
+import Synchronization
+import Testing
+
+@testable import Torrus
+
+/// Counts the store's write transactions, to prove progress is coalesced.
+final class CountingRepo: DownloadRepo {
+    let base: any DownloadRepo
+    private let counts = Mutex((updates: 0, batches: 0))
+    var updates: Int { counts.withLock { $0.updates } }
+    var batches: Int { counts.withLock { $0.batches } }
+
+    init(_ base: any DownloadRepo) { self.base = base }
+
+    func get(_ id: UUID) async throws -> Download? { try await base.get(id) }
+    func list() async throws -> [Download] { try await base.list() }
+    func find(fingerprint: String) async throws -> Download? { try await base.find(fingerprint: fingerprint) }
+    func find(gid: GID) async throws -> Download? { try await base.find(gid: gid) }
+    func find(gids: [GID]) async throws -> [Download] { try await base.find(gids: gids) }
+    func insert(_ download: Download) async throws -> InsertOutcome { try await base.insert(download) }
+    func update(_ id: UUID, _ mutate: @escaping @Sendable (inout Download) throws -> Void) async throws -> DownloadUpdate? {
+        counts.withLock { $0.updates += 1 }
+        return try await base.update(id, mutate)
+    }
+    func updateEach(_ ids: [UUID], _ mutate: @escaping @Sendable (inout Download) -> Void) async throws -> [DownloadUpdate] {
+        counts.withLock { $0.batches += 1 }
+        return try await base.updateEach(ids, mutate)
+    }
+    func delete(_ id: UUID) async throws -> Download? { try await base.delete(id) }
+}
+
+@Suite struct ReconcilerTests {
+    let repo = CountingRepo(InMemoryDownloadRepo())
+    let reconciler: Reconciler
+
+    init() {
+        reconciler = Reconciler(events: AsyncStream { $0.finish() }, repo: repo, logger: Logger(label: "test"))
+    }
+
+    private func stored(_ download: Download) async throws -> Download {
+        try #require(try await repo.get(download.id))
+    }
+
+    @Test func lifecycleEventsMoveTheStatus() async throws {
+        let download = makeDownload()
+        _ = try await repo.insert(download)
+        let gid = download.gid!
+        await reconciler.apply(DownloaderEvent(gid: gid, .started))
+        #expect(try await stored(download).status == .active)
+        await reconciler.apply(DownloaderEvent(gid: gid, .paused))
+        #expect(try await stored(download).status == .paused)
+        await reconciler.apply(DownloaderEvent(gid: gid, .queued))
+        #expect(try await stored(download).status == .queued)
+        await reconciler.apply(DownloaderEvent(gid: gid, .started))
+        await reconciler.apply(DownloaderEvent(gid: gid, .completed))
+        #expect(try await stored(download).status == .complete)
+    }
+
+    @Test func eventsOfAnotherGIDAreIgnored() async throws {
+        let download = makeDownload(status: .active)
+        _ = try await repo.insert(download)
+        // A late terminal event of the transfer this download had before a retry.
+        await reconciler.apply(DownloaderEvent(gid: .random(), .failed(DownloadFailure(code: "1", message: "old"))))
+        await reconciler.apply(DownloaderEvent(gid: .random(), .completed))
+        #expect(try await stored(download) == download)
+    }
+
+    @Test func aFailureStoresTheDownloadersErrorAndARetryClearsIt() async throws {
+        let download = makeDownload(status: .active)
+        _ = try await repo.insert(download)
+        let failure = DownloadFailure(code: "3", message: "Resource not found")
+        await reconciler.apply(DownloaderEvent(gid: download.gid!, .failed(failure)))
+        var current = try await stored(download)
+        #expect(current.status == .failed)
+        #expect(current.error == failure)
+
+        // Terminal statuses are only left through a retry, which brings a new GID.
+        await reconciler.apply(DownloaderEvent(gid: download.gid!, .started))
+        #expect(try await stored(download).status == .failed)
+        let retried = GID.random()
+        _ = try await repo.update(download.id) {
+            $0.gid = retried
+            $0.status = .queued
+        }
+        await reconciler.apply(DownloaderEvent(gid: retried, .started))
+        current = try await stored(download)
+        #expect(current.status == .active)
+        #expect(current.error == nil)
+    }
+
+    @Test func aCompletionOverridesACancelRecordedWhileItWasInFlight() async throws {
+        let download = makeDownload(status: .cancelled, desired: .cancelled)
+        _ = try await repo.insert(download)
+        await reconciler.apply(DownloaderEvent(gid: download.gid!, .completed))
+        #expect(try await stored(download).status == .complete)
+        await reconciler.apply(DownloaderEvent(gid: download.gid!, .cancelled))
+        #expect(try await stored(download).status == .complete)
+    }
+
+    @Test func aGIDSwapMovesTheDownloadToTheNewGIDAndTheOldOneBecomesStale() async throws {
+        let download = makeDownload(source: "magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567", status: .active)
+        _ = try await repo.insert(download)
+        let metadataGID = download.gid!
+        let realGID = GID.random()
+        await reconciler.apply(DownloaderEvent(gid: metadataGID, .gidSwapped(to: realGID)))
+        #expect(try await stored(download).gid == realGID)
+        // The metadata GID completes; that must not complete the download.
+        await reconciler.apply(DownloaderEvent(gid: metadataGID, .completed))
+        #expect(try await stored(download).status == .active)
+        await reconciler.apply(DownloaderEvent(gid: realGID, .completed))
+        #expect(try await stored(download).status == .complete)
+    }
+
+    @Test func metadataFillsNameFilesAndInfoHash() async throws {
+        let download = makeDownload()
+        _ = try await repo.insert(download)
+        let files = [DownloadFile(path: "/data/downloads/a/1.bin", length: 10, completed: 0)]
+        await reconciler.apply(DownloaderEvent(gid: download.gid!, .metadata(name: "a", files: files, infoHash: "ab")))
+        let current = try await stored(download)
+        #expect(current.name == "a")
+        #expect(current.files == files)
+        #expect(current.infoHash == "ab")
+        // Unknown values never erase known ones.
+        await reconciler.apply(DownloaderEvent(gid: download.gid!, .metadata(name: nil, files: [], infoHash: nil)))
+        #expect(try await stored(download) == current)
+    }
+
+    @Test func progressIsCoalescedIntoOneWritePerFlush() async throws {
+        let downloads = (0..<1000).map { _ in makeDownload(status: .active) }
+        for download in downloads { _ = try await repo.insert(download) }
+        for round in 1...3 {
+            for download in downloads {
+                let progress = DownloadProgress(completedLength: Int64(round), totalLength: 10, downloadSpeed: 5, uploadSpeed: 0)
+                await reconciler.apply(DownloaderEvent(gid: download.gid!, .progress(progress)))
+            }
+        }
+        #expect(repo.updates == 0)
+        await reconciler.flushProgress()
+        #expect(repo.batches == 1)
+        #expect(repo.updates == 0)
+        for download in downloads.prefix(10) {
+            #expect(try await stored(download).progress.completedLength == 3)
+        }
+        await reconciler.flushProgress()
+        #expect(repo.batches == 1, "nothing pending, nothing written")
+    }
+
+    @Test func pendingProgressIsWrittenBeforeTheNextStatusEvent() async throws {
+        let download = makeDownload(status: .active)
+        _ = try await repo.insert(download)
+        let progress = DownloadProgress(completedLength: 10, totalLength: 10, downloadSpeed: 0, uploadSpeed: 0)
+        await reconciler.apply(DownloaderEvent(gid: download.gid!, .progress(progress)))
+        await reconciler.apply(DownloaderEvent(gid: download.gid!, .paused))
+        let current = try await stored(download)
+        #expect(current.progress == progress)
+        #expect(current.status == .paused)
+        #expect(repo.updates == 1)
+    }
+
+    @Test func runAppliesEventsFromTheReporterAndFlushesWhenTheStreamEnds() async throws {
+        let download = makeDownload()
+        _ = try await repo.insert(download)
+        let reporter = ChannelReporter()
+        let reconciler = Reconciler(events: reporter.events, repo: repo, progressFlushInterval: .seconds(3600), logger: Logger(label: "test"))
+        let progress = DownloadProgress(completedLength: 5, totalLength: 10, downloadSpeed: 1, uploadSpeed: 0)
+        reporter.report(DownloaderEvent(gid: download.gid!, .started))
+        reporter.report(DownloaderEvent(gid: download.gid!, .progress(progress)))
+        reporter.finish()
+        try await reconciler.run()
+        let current = try await stored(download)
+        #expect(current.status == .active)
+        #expect(current.progress == progress)
+    }
+}

@@ -1,0 +1,246 @@
+import Foundation
+import Testing
+
+@testable import Torrus
+
+/// One contract, both stores: every test runs against the in-memory and the SQLite repo.
+enum StoreKind: String, CaseIterable, CustomTestStringConvertible {
+    case memory, sqlite
+    var testDescription: String { rawValue }
+
+    /// A fresh store; `cleanup` removes its files.
+    func make() throws -> (repo: any DownloadRepo, cleanup: @Sendable () -> Void) {
+        switch self {
+        case .memory:
+            return (InMemoryDownloadRepo(), {})
+        case .sqlite:
+            let directory = try TemporaryDirectory()
+            let repo = try SQLiteDownloadRepo(path: directory.path + "/torrus.sqlite")
+            return (
+                repo,
+                {
+                    try? repo.close(); directory.remove()
+                }
+            )
+        }
+    }
+}
+
+@Suite struct RepoContractTests {
+    @Test(arguments: StoreKind.allCases) func insertThenGetReturnsTheSameValue(_ kind: StoreKind) async throws {
+        let (repo, cleanup) = try kind.make()
+        defer { cleanup() }
+        var download = makeDownload()
+        download.name = "ubuntu.iso"
+        download.files = [DownloadFile(path: "/data/downloads/ubuntu.iso", length: 42, completed: 7)]
+        download.progress = DownloadProgress(completedLength: 7, totalLength: 42, downloadSpeed: 3, uploadSpeed: 1)
+        download.error = DownloadFailure(code: "3", message: "Resource not found")
+        download.infoHash = "0123456789abcdef0123456789abcdef01234567"
+
+        #expect(try await repo.insert(download) == .inserted(download))
+        #expect(try await repo.get(download.id) == download)
+        #expect(try await repo.get(UUID()) == nil)
+    }
+
+    @Test(arguments: StoreKind.allCases) func listIsOrderedByCreatedAtThenID(_ kind: StoreKind) async throws {
+        let (repo, cleanup) = try kind.make()
+        defer { cleanup() }
+        let base = Date(millisecondsSince1970: 1_700_000_000_000)
+        let later = makeDownload(createdAt: base.addingTimeInterval(1))
+        let sameTime = (0..<5).map { _ in makeDownload(createdAt: base) }
+        for download in [later] + sameTime { _ = try await repo.insert(download) }
+
+        let expected = sameTime.sorted { $0.id.uuidString < $1.id.uuidString }.map(\.id) + [later.id]
+        #expect(try await repo.list().map(\.id) == expected)
+    }
+
+    @Test(arguments: StoreKind.allCases) func insertWithAKnownFingerprintReturnsTheExistingDownload(_ kind: StoreKind) async throws {
+        let (repo, cleanup) = try kind.make()
+        defer { cleanup() }
+        let first = makeDownload(source: "http://127.0.0.1/a")
+        var second = makeDownload(source: "http://127.0.0.1/a")
+        second.gid = .random()
+        _ = try await repo.insert(first)
+        #expect(try await repo.insert(second) == .existing(first))
+        #expect(try await repo.list().count == 1)
+        #expect(try await repo.find(fingerprint: first.fingerprint) == first)
+    }
+
+    @Test(arguments: StoreKind.allCases) func concurrentIdenticalInsertsStoreExactlyOne(_ kind: StoreKind) async throws {
+        let (repo, cleanup) = try kind.make()
+        defer { cleanup() }
+        let inserted = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for _ in 0..<50 {
+                group.addTask {
+                    if case .inserted = try await repo.insert(makeDownload(source: "http://127.0.0.1/same")) { return true }
+                    return false
+                }
+            }
+            return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+        }
+        #expect(inserted == 1)
+        #expect(try await repo.list().count == 1)
+    }
+
+    @Test(arguments: StoreKind.allCases) func updateAppliesTheClosureAndReportsOldAndNew(_ kind: StoreKind) async throws {
+        let (repo, cleanup) = try kind.make()
+        defer { cleanup() }
+        let download = makeDownload(createdAt: Date(millisecondsSince1970: 1_700_000_000_000))
+        _ = try await repo.insert(download)
+
+        let update = try #require(try await repo.update(download.id) { $0.status = .active })
+        #expect(update.old == download)
+        #expect(update.new.status == .active)
+        #expect(update.new.updatedAt > download.updatedAt)
+        #expect(try await repo.get(download.id) == update.new)
+    }
+
+    @Test(arguments: StoreKind.allCases) func updateWithoutChangeWritesNothing(_ kind: StoreKind) async throws {
+        let (repo, cleanup) = try kind.make()
+        defer { cleanup() }
+        let download = makeDownload(createdAt: Date(millisecondsSince1970: 1_700_000_000_000))
+        _ = try await repo.insert(download)
+        let update = try #require(try await repo.update(download.id) { $0.status = $0.status })
+        #expect(!update.changed)
+        #expect(try await repo.get(download.id)?.updatedAt == download.updatedAt)
+    }
+
+    @Test(arguments: StoreKind.allCases) func updateCannotChangeIdentity(_ kind: StoreKind) async throws {
+        let (repo, cleanup) = try kind.make()
+        defer { cleanup() }
+        let download = makeDownload()
+        _ = try await repo.insert(download)
+        let update = try #require(
+            try await repo.update(download.id) {
+                $0.id = UUID()
+                $0.fingerprint = "other"
+                $0.createdAt = .distantPast
+            }
+        )
+        #expect(update.new == download)
+    }
+
+    @Test(arguments: StoreKind.allCases) func aThrowingUpdateWritesNothing(_ kind: StoreKind) async throws {
+        let (repo, cleanup) = try kind.make()
+        defer { cleanup() }
+        let download = makeDownload()
+        _ = try await repo.insert(download)
+        await #expect(throws: TorrusError.self) {
+            try await repo.update(download.id) {
+                $0.status = .failed
+                throw TorrusError.conflict("no")
+            }
+        }
+        #expect(try await repo.get(download.id) == download)
+    }
+
+    @Test(arguments: StoreKind.allCases) func updateOfAMissingDownloadReturnsNil(_ kind: StoreKind) async throws {
+        let (repo, cleanup) = try kind.make()
+        defer { cleanup() }
+        #expect(try await repo.update(UUID()) { $0.status = .active } == nil)
+    }
+
+    @Test(arguments: StoreKind.allCases) func concurrentUpdatesAreAtomic(_ kind: StoreKind) async throws {
+        let (repo, cleanup) = try kind.make()
+        defer { cleanup() }
+        let download = makeDownload()
+        _ = try await repo.insert(download)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<100 {
+                group.addTask { _ = try await repo.update(download.id) { $0.progress.completedLength += 1 } }
+            }
+            try await group.waitForAll()
+        }
+        #expect(try await repo.get(download.id)?.progress.completedLength == 100)
+    }
+
+    @Test(arguments: StoreKind.allCases) func findsByGIDAndFollowsGIDChanges(_ kind: StoreKind) async throws {
+        let (repo, cleanup) = try kind.make()
+        defer { cleanup() }
+        let download = makeDownload()
+        let other = makeDownload()
+        _ = try await repo.insert(download)
+        _ = try await repo.insert(other)
+        let oldGID = try #require(download.gid)
+        #expect(try await repo.find(gid: oldGID)?.id == download.id)
+
+        let newGID = GID.random()
+        _ = try await repo.update(download.id) { $0.gid = newGID }
+        #expect(try await repo.find(gid: oldGID) == nil)
+        #expect(try await repo.find(gid: newGID)?.id == download.id)
+        let found = try await repo.find(gids: [newGID, other.gid!, .random()]).map(\.id)
+        #expect(Set(found) == [download.id, other.id])
+    }
+
+    @Test(arguments: StoreKind.allCases) func aGIDBelongsToOneDownload(_ kind: StoreKind) async throws {
+        let (repo, cleanup) = try kind.make()
+        defer { cleanup() }
+        let download = makeDownload()
+        let other = makeDownload()
+        _ = try await repo.insert(download)
+        _ = try await repo.insert(other)
+        await #expect(throws: RepoError.duplicateGID(download.gid!)) {
+            try await repo.update(other.id) { $0.gid = download.gid }
+        }
+        var clash = makeDownload()
+        clash.gid = download.gid
+        await #expect(throws: RepoError.duplicateGID(download.gid!)) { try await repo.insert(clash) }
+    }
+
+    @Test(arguments: StoreKind.allCases) func updateEachChangesAllInOneCallAndSkipsMissing(_ kind: StoreKind) async throws {
+        let (repo, cleanup) = try kind.make()
+        defer { cleanup() }
+        let downloads = (0..<3).map { _ in makeDownload() }
+        for download in downloads { _ = try await repo.insert(download) }
+        let unchanged = downloads[2].id
+        let updates = try await repo.updateEach(downloads.map(\.id) + [UUID()]) { download in
+            if download.id != unchanged { download.progress.completedLength = 9 }
+        }
+        #expect(Set(updates.map(\.new.id)) == [downloads[0].id, downloads[1].id])
+        for download in downloads {
+            #expect(try await repo.get(download.id)?.progress.completedLength == (download.id == unchanged ? 0 : 9))
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases) func deleteRemovesEverything(_ kind: StoreKind) async throws {
+        let (repo, cleanup) = try kind.make()
+        defer { cleanup() }
+        let download = makeDownload()
+        _ = try await repo.insert(download)
+        #expect(try await repo.delete(download.id) == download)
+        #expect(try await repo.get(download.id) == nil)
+        #expect(try await repo.find(gid: download.gid!) == nil)
+        #expect(try await repo.find(fingerprint: download.fingerprint) == nil)
+        #expect(try await repo.delete(download.id) == nil)
+        // The fingerprint is free again: the same source can be added anew.
+        #expect(try await repo.insert(makeDownload(source: download.source)).download.id != download.id)
+    }
+}
+
+@Suite struct SQLitePersistenceTests {
+    @Test func dataSurvivesReopeningTheFile() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.path + "/torrus.sqlite"
+        var download = makeDownload()
+        download.files = [DownloadFile(path: "/data/downloads/x", length: 1, completed: 1)]
+        do {
+            let repo = try SQLiteDownloadRepo(path: path)
+            _ = try await repo.insert(download)
+            download = try #require(try await repo.update(download.id) { $0.status = .complete }).new
+            try repo.close()
+        }
+        let reopened = try SQLiteDownloadRepo(path: path)
+        defer { try? reopened.close() }
+        #expect(try await reopened.list() == [download])
+    }
+
+    @Test func theDatabaseUsesWAL() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let repo = try SQLiteDownloadRepo(path: directory.path + "/torrus.sqlite")
+        _ = try await repo.insert(makeDownload())
+        #expect(FileManager.default.fileExists(atPath: directory.path + "/torrus.sqlite-wal"))
+        try repo.close()
+    }
+}
