@@ -24,7 +24,7 @@ import Testing
         let router = buildRouter(
             service: DownloadService(repo: repo, downloader: downloader, roots: try DownloadRoots([root.path])),
             apiToken: Self.token,
-            readiness: Readiness { ready ? nil : "The download store is not available." },
+            readiness: Readiness { Readiness.Report(ready: ready, error: ready ? nil : "The download store is not available.") },
             metrics: PrometheusCollectorRegistry()
         )
         return Application(router: router, logger: logs.logger())

@@ -11,7 +11,9 @@ import Testing
         #expect(configuration.listenHost == "0.0.0.0")
         #expect(configuration.listenPort == 9090)
         #expect(configuration.storage == .sqlite)
-        #expect(configuration.client == .noop)
+        #expect(configuration.client == .aria2)
+        #expect(configuration.aria2RPCURL == nil)
+        #expect(configuration.aria2Executable == "aria2c")
         #expect(configuration.aria2PollInterval == .milliseconds(1000))
         #expect(configuration.logFormat == .text)
         #expect(configuration.effectiveDownloadRoots.count == 1)
@@ -33,6 +35,8 @@ import Testing
             "ARIA2_TIMEOUT_MS": "900",
             "LOG_FORMAT": "JSON",
             "LOG_LEVEL": "debug",
+            "TORRUS_ARIA2C": "/opt/aria2/bin/aria2c",
+            "TORRUS_ARIA2C_ARGS": "--max-concurrent-downloads=10  --seed-ratio=0",
         ])
         #expect(configuration.apiToken == "secret")
         #expect(configuration.listenHost == "127.0.0.1")
@@ -47,6 +51,8 @@ import Testing
         #expect(configuration.aria2Timeout == .milliseconds(900))
         #expect(configuration.logFormat == .json)
         #expect(configuration.logLevel == .debug)
+        #expect(configuration.aria2Executable == "/opt/aria2/bin/aria2c")
+        #expect(configuration.aria2ExtraArguments == ["--max-concurrent-downloads=10", "--seed-ratio=0"])
     }
 
     @Test func listenAcceptsIPv6AndBarePorts() throws {
@@ -76,6 +82,7 @@ import Testing
         ("LOG_FORMAT", "xml"),
         ("LOG_LEVEL", "loud"),
         ("TORRUS_INSECURE_NO_AUTH", "maybe"),
+        ("TORRUS_ARIA2C_ARGS", "--ok rm"),
     ])
     func badValuesNameTheVariable(_ key: String, _ value: String) {
         do {

@@ -52,7 +52,9 @@ import Testing
     @Test func sigtermShutsDownGracefullyAndClosesTheDatabase() async throws {
         let data = FileManager.default.temporaryDirectory.appendingPathComponent("torrusd-data-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: data) }
-        let run = try Self.start(["TORRUS_API_TOKEN": "secret-token-77", "TORRUS_LISTEN": "127.0.0.1:0", "TORRUS_DATA_DIR": data])
+        let run = try Self.start([
+            "TORRUS_API_TOKEN": "secret-token-77", "TORRUS_LISTEN": "127.0.0.1:0", "TORRUS_DATA_DIR": data, "TORRUS_CLIENT": "noop",
+        ])
         defer { if run.process.isRunning { run.process.terminate() } }
         try await eventually("torrusd to listen") { run.text.contains("listening on") }
         #expect(FileManager.default.fileExists(atPath: data + "/torrus.sqlite"))
@@ -72,7 +74,7 @@ import Testing
         let data = FileManager.default.temporaryDirectory.appendingPathComponent("torrusd-data-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: data) }
         let run = try Self.start(
-            ["TORRUS_LISTEN": "127.0.0.1:0", "TORRUS_DATA_DIR": data, "TORRUS_STORAGE": "memory"],
+            ["TORRUS_LISTEN": "127.0.0.1:0", "TORRUS_DATA_DIR": data, "TORRUS_STORAGE": "memory", "TORRUS_CLIENT": "noop"],
             arguments: ["--insecure-no-auth"]
         )
         defer { if run.process.isRunning { run.process.terminate() } }

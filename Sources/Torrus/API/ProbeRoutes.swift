@@ -28,22 +28,28 @@ struct ProbeRoutes {
     }
 }
 
-/// Whether Torrus can serve: the store answers (and, with aria2, the daemon answers).
+/// Whether Torrus can serve: the store answers and, with aria2, the daemon answers.
 public struct Readiness: Sendable {
     public struct Report: Encodable, Sendable {
         public var ready: Bool
         public var error: String?
+        /// With the aria2 client: its version, and whether push (the WebSocket) is connected.
+        public var aria2: Aria2Adapter.Readiness?
+
+        public init(ready: Bool, error: String? = nil, aria2: Aria2Adapter.Readiness? = nil) {
+            self.ready = ready
+            self.error = error
+            self.aria2 = aria2
+        }
     }
 
-    private let probe: @Sendable () async -> String?
+    private let probe: @Sendable () async -> Report
 
-    /// `probe` returns nil when ready, or why not.
-    public init(probe: @escaping @Sendable () async -> String?) {
+    public init(probe: @escaping @Sendable () async -> Report) {
         self.probe = probe
     }
 
     public func check() async -> Report {
-        let problem = await probe()
-        return Report(ready: problem == nil, error: problem)
+        await probe()
     }
 }

@@ -36,11 +36,44 @@ public func buildApplication(
 
     let reporter = ChannelReporter()
     let downloader: any Downloader
+    var aria2: Aria2Adapter?
     switch configuration.client {
-    case .noop, .aria2:
+    case .noop:
         let noop = NoopDownloader(reporter: reporter, duration: configuration.noopDuration)
         services.append(noop)
         downloader = noop
+    case .aria2:
+        let settings: Aria2Settings
+        if let url = configuration.aria2RPCURL {
+            settings = Aria2Settings(
+                rpcURL: url,
+                secret: configuration.aria2Secret,
+                timeout: configuration.aria2Timeout,
+                pollInterval: configuration.aria2PollInterval
+            )
+        } else {
+            let supervisor = try managedAria2(configuration, downloadDirectory: roots.paths[0], logger: logger)
+            services.append(supervisor)
+            settings = Aria2Settings(
+                rpcURL: supervisor.process.rpcURL,
+                secret: supervisor.process.secret,
+                timeout: configuration.aria2Timeout,
+                pollInterval: configuration.aria2PollInterval
+            )
+        }
+        var adapterLogger = logger
+        adapterLogger[metadataKey: "component"] = "aria2"
+        let adapter = Aria2Adapter(
+            settings: settings,
+            reporter: reporter,
+            repo: repo,
+            feed: feed,
+            metricsFactory: PrometheusMetricsFactory(registry: metrics),
+            logger: adapterLogger
+        )
+        services.append(adapter)
+        downloader = adapter.downloader
+        aria2 = adapter
     }
     var reconcilerLogger = logger
     reconcilerLogger[metadataKey: "component"] = "reconciler"
@@ -48,13 +81,15 @@ public func buildApplication(
     services.append(DownloadMetrics(feed: feed, repo: repo, factory: PrometheusMetricsFactory(registry: metrics)))
     services.append(CloseOnShutdown(name: "change feed", logger: logger) { feed.finish() })
 
-    let readiness = Readiness {
+    let readiness = Readiness { [aria2] in
         do {
             _ = try await store.get(UUID())
-            return nil
         } catch {
-            return "The download store is not available."
+            return Readiness.Report(ready: false, error: "The download store is not available.")
         }
+        guard let aria2 else { return Readiness.Report(ready: true) }
+        let report = await aria2.readiness()
+        return Readiness.Report(ready: report.ready, error: report.error, aria2: report)
     }
     let router = buildRouter(
         service: DownloadService(repo: repo, downloader: downloader, roots: roots),
@@ -89,6 +124,29 @@ public func buildRouter(
     if let apiToken { v1.add(middleware: BearerAuthMiddleware(token: apiToken)) }
     DownloadsController(service: service).addRoutes(to: v1)
     return router
+}
+
+/// torrusd's own aria2c: loopback only, a free port chosen once (it survives restarts of aria2c),
+/// a generated secret, the session file in the data directory, downloads in the first root, and
+/// the user's `TORRUS_ARIA2C_ARGS` last so they override Torrus's defaults.
+func managedAria2(_ configuration: TorrusConfiguration, downloadDirectory: String, logger: Logger) throws -> Aria2Supervisor {
+    var options = Aria2Process.Options(directory: downloadDirectory, secret: randomSecret())
+    options.executable = configuration.aria2Executable
+    options.sessionFile = configuration.dataDirectory + "/aria2.session"
+    options.port = try Aria2Process.freeLoopbackPort()
+    options.extraArguments = ["--max-concurrent-downloads=5", "--seed-ratio=1.0"] + configuration.aria2ExtraArguments
+    var supervisorLogger = logger
+    supervisorLogger[metadataKey: "component"] = "aria2c"
+    return Aria2Supervisor(process: Aria2Process(options: options), logger: supervisorLogger)
+}
+
+/// 32 random hex digits; lives only in memory and aria2c's argv.
+private func randomSecret() -> String {
+    var generator = SystemRandomNumberGenerator()
+    return (0..<4).map { _ in
+        let hex = String(generator.next() as UInt32, radix: 16)
+        return String(repeating: "0", count: 8 - hex.count) + hex
+    }.joined()
 }
 
 /// Runs `close` once graceful shutdown begins. Listed before the services that use the resource,

@@ -18,11 +18,15 @@ public struct TorrusConfiguration: Sendable, Equatable {
     public var storage = Storage.sqlite
     /// Where downloads may be written; empty means `<dataDirectory>/downloads`.
     public var downloadRoots: [String] = []
-    public var client = Client.noop
+    public var client = Client.aria2
+    /// aria2's JSON-RPC endpoint; nil means torrusd starts and supervises its own aria2c.
     public var aria2RPCURL: String?
     public var aria2Secret: String?
     public var aria2PollInterval = Duration.milliseconds(1000)
     public var aria2Timeout = Duration.milliseconds(5000)
+    /// The managed aria2c: which executable, and options appended to (and overriding) Torrus's.
+    public var aria2Executable = "aria2c"
+    public var aria2ExtraArguments: [String] = []
     public var logFormat = LogFormat.text
     public var logLevel = Logger.Level.info
     /// How long a `noop` download takes from start to Complete.
@@ -44,6 +48,8 @@ public struct TorrusConfiguration: Sendable, Equatable {
         case aria2Secret = "ARIA2_SECRET"
         case aria2PollMilliseconds = "ARIA2_POLL_MS"
         case aria2TimeoutMilliseconds = "ARIA2_TIMEOUT_MS"
+        case aria2Executable = "TORRUS_ARIA2C"
+        case aria2ExtraArguments = "TORRUS_ARIA2C_ARGS"
         case logFormat = "LOG_FORMAT"
         case logLevel = "LOG_LEVEL"
     }
@@ -112,8 +118,12 @@ public struct TorrusConfiguration: Sendable, Equatable {
                 throw ConfigurationError(.aria2RPCURL, "must be an http(s) or ws(s) URL such as http://127.0.0.1:6800/jsonrpc")
             }
         }
-        if client == .aria2 {
-            throw ConfigurationError(.client, "aria2 is not available in this build yet; use noop")
+        aria2Executable = value(.aria2Executable) ?? aria2Executable
+        if let raw = value(.aria2ExtraArguments) {
+            aria2ExtraArguments = raw.split(whereSeparator: \.isWhitespace).map(String.init)
+            if let bad = aria2ExtraArguments.first(where: { !$0.hasPrefix("--") }) {
+                throw ConfigurationError(.aria2ExtraArguments, "must be aria2c options such as --max-concurrent-downloads=10, not '\(bad)'")
+            }
         }
     }
 

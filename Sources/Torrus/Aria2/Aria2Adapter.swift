@@ -1,0 +1,288 @@
+import Foundation
+import Logging
+import Metrics
+import ServiceLifecycle
+import Synchronization
+
+/// The aria2 side of Torrus (event path: aria2 → adapter → `Reporter` → reconciler). It keeps one
+/// WebSocket to aria2 for notifications (and requests), reconnecting with backoff; resyncs on
+/// every connect and periodically; polls progress while anything is active; and removes aria2's
+/// results of downloads Torrus has recorded as finished. Its `downloader` serves the request path.
+public final class Aria2Adapter: Service {
+    public struct Readiness: Sendable, Encodable {
+        public var ready: Bool
+        public var error: String?
+        public var version: String?
+        public var pushConnected: Bool
+        public var webSocketSupported: Bool
+    }
+
+    private let settings: Aria2Settings
+    private let reporter: any Reporter
+    private let repo: any DownloadReader & DownloadFinder
+    private let feed: ChangeFeed
+    private let logger: Logger
+    private let metrics: Aria2Metrics
+    private let http = CurlHTTPClient()
+    private let rpc: Aria2RPC
+    private let poller: Aria2ProgressPoller
+    private let push = PushState()
+    private let resyncLock = KeyedLock()
+    private let notifications: AsyncStream<Aria2Notification>
+    private let notificationContinuation: AsyncStream<Aria2Notification>.Continuation
+    let commands: Aria2Downloader
+
+    public var downloader: any Downloader { commands }
+
+    public init(
+        settings: Aria2Settings,
+        reporter: any Reporter,
+        repo: any DownloadReader & DownloadFinder,
+        feed: ChangeFeed,
+        metricsFactory: any MetricsFactory,
+        logger: Logger
+    ) {
+        Curl.initializeOnce()
+        self.settings = settings
+        self.reporter = reporter
+        self.repo = repo
+        self.feed = feed
+        self.logger = logger
+        metrics = Aria2Metrics(factory: metricsFactory)
+        rpc = Aria2RPC(httpURL: settings.rpcURL, secret: settings.secret, timeout: settings.timeout, http: http, metrics: metrics)
+        let push = self.push
+        poller = Aria2ProgressPoller(
+            rpc: rpc,
+            reporter: reporter,
+            interval: settings.pollInterval,
+            metrics: metrics,
+            logger: logger,
+            pushConnected: { push.connected }
+        )
+        commands = Aria2Downloader(rpc: rpc, poller: poller, logger: logger)
+        (notifications, notificationContinuation) = AsyncStream.makeStream(of: Aria2Notification.self)
+        if !Curl.supportsWebSocket {
+            logger.warning(
+                "libcurl \(Curl.version) has no WebSocket support: running without aria2 push, polling only. Install libcurl >= 8.11 with ws."
+            )
+        }
+    }
+
+    public func run() async throws {
+        await withDiscardingTaskGroup { group in
+            group.addTask { await self.connectionLoop() }
+            group.addTask { await self.notificationLoop() }
+            group.addTask { await self.poller.run() }
+            group.addTask { await self.sweepLoop() }
+            group.addTask { await self.janitorLoop() }
+            try? await gracefulShutdown()
+            // Close the socket here, not from a cancellation handler: closing joins the
+            // socket's thread, which resumes `closed()` — done under the runtime's cancellation
+            // locks, that deadlocked.
+            push.stop()
+            group.cancelAll()
+            notificationContinuation.finish()
+        }
+        rpc.attach(nil)
+        http.shutdown()
+    }
+
+    /// `/readyz`: aria2 must answer `getVersion` within ~300 ms.
+    public func readiness() async -> Readiness {
+        let push = self.push.connected
+        do {
+            let version: [String: JSONValue] = try await rpc.call("aria2.getVersion", timeout: .milliseconds(300))
+            var number: String?
+            if case .string(let value)? = version["version"] { number = value }
+            return Readiness(ready: true, version: number, pushConnected: push, webSocketSupported: Curl.supportsWebSocket)
+        } catch {
+            return Readiness(
+                ready: false,
+                error: "aria2 does not answer: \(error)",
+                pushConnected: push,
+                webSocketSupported: Curl.supportsWebSocket
+            )
+        }
+    }
+
+    // MARK: connection
+
+    /// One WebSocket at a time; when it dies, requests fall back to HTTP at once and a new one is
+    /// opened with capped, jittered backoff. Every connect starts with a resync: aria2 never
+    /// replays notifications sent while nobody listened.
+    private func connectionLoop() async {
+        guard Curl.supportsWebSocket else {
+            await resync(reason: "startup (polling only)")
+            return
+        }
+        var backoff = Backoff()
+        var everConnected = false
+        while !Task.isCancelled {
+            let rpc = self.rpc
+            let continuation = notificationContinuation
+            let socket = CurlWebSocket(
+                url: settings.webSocketURL,
+                connectTimeout: settings.timeout,
+                pingInterval: settings.pingInterval,
+                pongTimeout: settings.pongTimeout,
+                onMessage: { message in
+                    if let notification = rpc.receive(message) { continuation.yield(notification) }
+                }
+            )
+            do {
+                try await socket.connect()
+            } catch {
+                socket.close()
+                if backoff.attempt == 0 { logger.warning("Cannot connect to aria2's WebSocket", metadata: ["error": "\(error)"]) }
+                do { try await Task.sleep(for: backoff.next()) } catch { return }
+                continue
+            }
+            guard push.adopt(socket) else {
+                socket.close()
+                return
+            }
+            backoff.reset()
+            if everConnected { metrics.reconnects.increment() }
+            everConnected = true
+            rpc.attach(socket)
+            push.connected = true
+            logger.info("Connected to aria2", metadata: ["url": "\(settings.webSocketURL)"])
+            await resync(reason: "connected")
+            let reason = await socket.closed()
+            push.connected = false
+            rpc.attach(nil)
+            socket.close()
+            if Task.isCancelled || push.isStopping { return }
+            logger.warning("aria2 WebSocket closed; reconnecting", metadata: ["reason": "\(reason)"])
+        }
+    }
+
+    // MARK: notifications
+
+    /// A notification only says "look at this GID": ask aria2 for the truth and report that. A
+    /// finished metadata transfer is followed to the real one.
+    private func notificationLoop() async {
+        for await notification in notifications {
+            if notification.kind == .downloadStart { poller.wake() }
+            await reportStatus(of: notification.gid)
+        }
+    }
+
+    private func reportStatus(of gid: String) async {
+        let keys = JSONValue.array(Aria2Status.keys.map { .string($0) })
+        do {
+            let status: Aria2Status = try await rpc.call("aria2.tellStatus", [.string(gid), keys])
+            for event in Aria2Translation.events(for: status) { reporter.report(event) }
+            if status.status == "complete", let next = status.followedBy?.first {
+                let followed: Aria2Status = try await rpc.call("aria2.tellStatus", [.string(next), keys])
+                for event in Aria2Translation.events(for: followed) { reporter.report(event) }
+            } else if ["complete", "error", "removed"].contains(status.status), let owned = status.gidValue,
+                (try? await repo.find(gid: owned))?.status.isTerminal == true
+            {
+                // A torrent that was already Complete while seeding has now stopped: the store's
+                // status does not change, so the janitor never hears of it. Remove the result here.
+                try? await rpc.call("aria2.removeDownloadResult", [.string(gid)])
+            }
+        } catch let error where error.isGIDNotFound {
+            return
+        } catch {
+            logger.warning("Cannot read a download's status from aria2", metadata: ["gid": "\(gid)", "error": "\(error)"])
+        }
+    }
+
+    // MARK: resync
+
+    /// Serialised: a sweep and a reconnect never resync at the same time.
+    private func resync(reason: String) async {
+        let resync = Aria2Resync(rpc: rpc, repo: repo, reporter: reporter, downloader: commands, logger: logger)
+        _ = try? await resyncLock.withLock(Self.resyncKey) {
+            do {
+                let session: [String: JSONValue] = try await self.rpc.call("aria2.getSessionInfo")
+                if case .string(let id)? = session["sessionId"] {
+                    let previous = self.push.exchangeSession(id)
+                    if let previous, previous != id { self.logger.warning("aria2 restarted (new session)", metadata: ["session": "\(id)"]) }
+                }
+                let summary = try await resync.run()
+                self.logger.info(
+                    "Resynced with aria2",
+                    metadata: [
+                        "reason": "\(reason)", "known": "\(summary.known)", "readded": "\(summary.readded)",
+                        "completedOnDisk": "\(summary.completedOnDisk)", "conflicts": "\(summary.conflicts)",
+                        "resultsRemoved": "\(summary.resultsRemoved)",
+                    ]
+                )
+                self.poller.wake()
+            } catch {
+                self.logger.warning("Resync with aria2 failed", metadata: ["reason": "\(reason)", "error": "\(error)"])
+            }
+        }
+    }
+
+    private static let resyncKey = UUID()
+
+    /// The slow safety sweep: a resync every `sweepInterval`, which also notices a new aria2
+    /// session and cleans up results the janitor could not remove (torrents that were seeding).
+    private func sweepLoop() async {
+        while (try? await Task.sleep(for: settings.sweepInterval)) != nil {
+            await resync(reason: "sweep")
+        }
+    }
+
+    // MARK: janitor
+
+    /// Torrus owns history: once the store says a download finished (or moved to its real GID),
+    /// aria2's result for it is removed, so aria2's capped stopped list never decides anything.
+    private func janitorLoop() async {
+        for await change in feed.subscribe() {
+            guard case .updated(let old, let new) = change else { continue }
+            var finished: [String] = []
+            if let oldGID = old.gid, oldGID != new.gid { finished.append(oldGID.rawValue) }
+            if new.status.isTerminal, !old.status.isTerminal || old.gid != new.gid, let gid = new.gid { finished.append(gid.rawValue) }
+            for gid in finished {
+                // Fails while a finished torrent still seeds; the sweep removes it later.
+                try? await rpc.call("aria2.removeDownloadResult", [.string(gid)])
+            }
+        }
+    }
+}
+
+/// Whether aria2's push channel is up, which socket carries it, and which aria2 session Torrus
+/// last saw (a new one means aria2 restarted). Shared with the poller, which polls harder without
+/// push.
+final class PushState: Sendable {
+    private let state = Mutex((connected: false, session: String?.none, socket: CurlWebSocket?.none, stopping: false))
+
+    /// Makes `socket` the current one; false once stopping.
+    func adopt(_ socket: CurlWebSocket) -> Bool {
+        state.withLock { state in
+            guard !state.stopping else { return false }
+            state.socket = socket
+            return true
+        }
+    }
+
+    /// Closes the current socket for good.
+    func stop() {
+        let socket = state.withLock { state in
+            state.stopping = true
+            defer { state.socket = nil }
+            return state.socket
+        }
+        socket?.close()
+    }
+
+    var isStopping: Bool { state.withLock { $0.stopping } }
+
+    var connected: Bool {
+        get { state.withLock { $0.connected } }
+        set { state.withLock { $0.connected = newValue } }
+    }
+
+    /// Records `session` and returns the previous one.
+    func exchangeSession(_ session: String) -> String? {
+        state.withLock { state in
+            defer { state.session = session }
+            return state.session
+        }
+    }
+}

@@ -1,0 +1,146 @@
+import Foundation
+import Logging
+
+/// The `Downloader` commands in aria2's terms. The event side (notifications, resync, progress)
+/// lives in `Aria2Adapter`; this type only translates calls.
+struct Aria2Downloader: Downloader {
+    let rpc: Aria2RPC
+    /// Told when something may have become active, so the progress poll starts at once.
+    let poller: Aria2ProgressPoller
+    let logger: Logger
+
+    /// `addUri` under Torrus's own GID. `auto-file-renaming=false` makes aria2 refuse to write
+    /// `name.1` next to an existing file: a re-add never produces a second copy.
+    func start(_ download: Download) async throws {
+        let gid = try Self.gid(of: download)
+        var options: [String: JSONValue] = [
+            "gid": .string(gid.rawValue),
+            "dir": .string(download.targetPath),
+            "auto-file-renaming": "false",
+        ]
+        if download.desiredStatus == .paused { options["pause"] = "true" }
+        var params: [JSONValue] = [[.string(download.source)], .object(options)]
+        // Active means "ahead of the queue"; aria2 still starts it only when a slot is free.
+        if download.desiredStatus == .active { params.append(0) }
+        try await run { try await rpc.call("aria2.addUri", params) }
+        poller.wake()
+    }
+
+    /// `pause`, or `forcePause` when aria2 does not manage a graceful pause in time. A GID aria2
+    /// does not know is not an error: there is nothing to pause (resync re-adds it paused).
+    func pause(_ download: Download) async throws {
+        let gid = try Self.gid(of: download)
+        do {
+            try await rpc.call("aria2.pause", [.string(gid.rawValue)], timeout: min(rpc.timeout, .seconds(2)))
+        } catch .timeout {
+            try await run { try await rpc.call("aria2.forcePause", [.string(gid.rawValue)]) }
+        } catch let error where error.isGIDNotFound {
+            logger.info("Pause of a download aria2 does not know", metadata: ["gid": "\(gid)"])
+        } catch {
+            throw error.torrusError
+        }
+    }
+
+    /// `unpause`; a download aria2 no longer knows (aria2 lost it) is added again, resuming its
+    /// partial file.
+    func resume(_ download: Download) async throws {
+        let gid = try Self.gid(of: download)
+        do {
+            try await rpc.call("aria2.unpause", [.string(gid.rawValue)])
+        } catch {
+            let status: Aria2Status
+            do {
+                status = try await rpc.call("aria2.tellStatus", [.string(gid.rawValue), ["status"]])
+            } catch let lookup where lookup.isGIDNotFound {
+                var again = download
+                again.desiredStatus = .active
+                try await start(again)
+                return
+            } catch let lookup {
+                throw lookup.torrusError
+            }
+            // "cannot be unpaused now" for a download that is already waiting or active is fine.
+            guard ["active", "waiting"].contains(status.status) else { throw error.torrusError }
+        }
+        poller.wake()
+    }
+
+    /// `remove`, or `forceRemove` when aria2 does not stop it in time. Already gone is fine.
+    func cancel(_ download: Download) async throws {
+        let gid = try Self.gid(of: download)
+        do {
+            try await rpc.call("aria2.remove", [.string(gid.rawValue)], timeout: min(rpc.timeout, .seconds(2)))
+        } catch .timeout {
+            try await run { try await rpc.call("aria2.forceRemove", [.string(gid.rawValue)]) }
+        } catch let error where error.isGIDNotFound {
+            return
+        } catch {
+            throw error.torrusError
+        }
+    }
+
+    /// `forceRemove` and `removeDownloadResult` (for the metadata GID too), then, if asked, the
+    /// payload and its `.aria2` control files under the `PayloadRemover` rules.
+    func purge(_ download: Download, deleteFiles: Bool) async throws {
+        guard let gid = download.gid else { return }
+        let status: Aria2Status?
+        do {
+            status = try await rpc.call("aria2.tellStatus", [.string(gid.rawValue), ["gid", "status", "following", "files"]])
+        } catch let error where error.isGIDNotFound {
+            status = nil
+        } catch {
+            throw error.torrusError
+        }
+        let gids = [gid.rawValue] + (status?.following.map { [$0] } ?? [])
+        if let status, ["active", "waiting", "paused"].contains(status.status) {
+            try await ignoringNotFound { try await rpc.call("aria2.forceRemove", [.string(gid.rawValue)]) }
+            try await waitUntilStopped(gid)
+        }
+        for stale in gids {
+            try await ignoringNotFound { try await rpc.call("aria2.removeDownloadResult", [.string(stale)]) }
+        }
+        guard deleteFiles else { return }
+        let files = Set(download.files.map(\.path) + (status?.payloadFiles.map(\.path) ?? []))
+        let report = PayloadRemover().remove(files: Array(files), name: download.name, in: download.targetPath)
+        logger.info(
+            "Deleted download files",
+            metadata: ["gid": "\(gid)", "removed": "\(report.removed.count)", "skipped": "\(report.skipped)"]
+        )
+    }
+
+    /// `forceRemove` returns before aria2 has closed the files; deleting them earlier would race
+    /// with aria2's last writes.
+    private func waitUntilStopped(_ gid: GID) async throws {
+        let deadline = ContinuousClock.now + .seconds(5)
+        while ContinuousClock.now < deadline {
+            do {
+                let status: Aria2Status = try await rpc.call("aria2.tellStatus", [.string(gid.rawValue), ["gid", "status"]])
+                if !["active", "waiting", "paused"].contains(status.status) { return }
+            } catch let error where error.isGIDNotFound {
+                return
+            } catch {
+                throw error.torrusError
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        throw TorrusError.downloaderUnavailable("aria2 did not stop GID \(gid) within 5 s")
+    }
+
+    /// Runs aria2 calls, reporting their failures as the service expects them.
+    private func run(_ body: () async throws -> Void) async throws {
+        do { try await body() } catch let error as Aria2Error { throw error.torrusError }
+    }
+
+    private func ignoringNotFound(_ body: () async throws -> Void) async throws {
+        do {
+            try await body()
+        } catch let error as Aria2Error {
+            if !error.isGIDNotFound { throw error.torrusError }
+        }
+    }
+
+    private static func gid(of download: Download) throws -> GID {
+        guard let gid = download.gid else { throw TorrusError.downloaderRejected("The download has no GID.") }
+        return gid
+    }
+}

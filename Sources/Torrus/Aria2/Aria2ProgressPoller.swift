@@ -1,0 +1,96 @@
+import Logging
+import Synchronization
+
+/// aria2 pushes no progress, so while anything is active Torrus asks for it: one `tellActive`
+/// per `interval` for all downloads together — never one call per download — and reports only
+/// values that changed. Idle, it sleeps until woken (a start, a resume, a notification).
+///
+/// Without push (no WebSocket), it also notices downloads that left the active list and asks
+/// aria2 what became of them, in one `system.multicall`.
+final class Aria2ProgressPoller: Sendable {
+    private let rpc: Aria2RPC
+    private let reporter: any Reporter
+    private let interval: Duration
+    private let metrics: Aria2Metrics
+    private let logger: Logger
+    private let pushConnected: @Sendable () -> Bool
+    private let wakeups: AsyncStream<Void>
+    private let wakeupContinuation: AsyncStream<Void>.Continuation
+    /// Last reported progress per active GID; only the poll loop touches it.
+    private let lastSeen = Mutex<[String: DownloadProgress]>([:])
+
+    init(
+        rpc: Aria2RPC,
+        reporter: any Reporter,
+        interval: Duration,
+        metrics: Aria2Metrics,
+        logger: Logger,
+        pushConnected: @escaping @Sendable () -> Bool
+    ) {
+        self.rpc = rpc
+        self.reporter = reporter
+        self.interval = interval
+        self.metrics = metrics
+        self.logger = logger
+        self.pushConnected = pushConnected
+        (wakeups, wakeupContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// Something may be active now: poll at once if idle.
+    func wake() {
+        wakeupContinuation.yield()
+    }
+
+    func run() async {
+        var wakeupIterator = wakeups.makeAsyncIterator()
+        var idle = false
+        while !Task.isCancelled {
+            if idle {
+                // Wait for a wake-up; a cancelled task ends the wait with nil.
+                guard await wakeupIterator.next() != nil else { return }
+            } else {
+                do { try await Task.sleep(for: interval) } catch { return }
+            }
+            idle = await poll() == 0
+        }
+    }
+
+    /// One tick; returns how many downloads aria2 reports active.
+    func poll() async -> Int {
+        let active: [Aria2Status]
+        do {
+            active = try await rpc.call("aria2.tellActive", [.array(Aria2Status.progressKeys.map { .string($0) })])
+        } catch {
+            logger.debug("Progress poll failed", metadata: ["error": "\(error)"])
+            return 1  // keep polling: aria2 may be back next tick
+        }
+        metrics.active.record(active.count)
+        let (changed, vanished) = lastSeen.withLock { lastSeen in
+            var changed: [(String, DownloadProgress)] = []
+            var current: [String: DownloadProgress] = [:]
+            for status in active {
+                let progress = status.progress
+                current[status.gid] = progress
+                if lastSeen[status.gid] != progress { changed.append((status.gid, progress)) }
+            }
+            let vanished = lastSeen.keys.filter { current[$0] == nil }
+            lastSeen = current
+            return (changed, vanished)
+        }
+        for (gid, progress) in changed {
+            guard let gid = GID(rawValue: gid) else { continue }
+            reporter.report(DownloaderEvent(gid: gid, .progress(progress)))
+        }
+        if !vanished.isEmpty, !pushConnected() { await reportFate(of: vanished) }
+        return active.count
+    }
+
+    private func reportFate(of gids: [String]) async {
+        let calls = gids.map { Aria2Call("aria2.tellStatus", [.string($0), .array(Aria2Status.keys.map { .string($0) })]) }
+        guard let results = try? await rpc.multicall(calls) else { return }
+        for case .success(let value) in results {
+            guard let status = try? Aria2RPC.decode(value, as: Aria2Status.self) else { continue }
+            for event in Aria2Translation.events(for: status) { reporter.report(event) }
+        }
+    }
+}

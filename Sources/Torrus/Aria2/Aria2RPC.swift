@@ -1,0 +1,205 @@
+import Dispatch
+import Foundation
+import Synchronization
+
+/// One aria2 JSON-RPC call inside a `system.multicall`.
+public struct Aria2Call: Sendable {
+    public var method: String
+    public var params: [JSONValue]
+
+    public init(_ method: String, _ params: [JSONValue] = []) {
+        self.method = method
+        self.params = params
+    }
+}
+
+/// aria2's JSON-RPC: requests go over the WebSocket while it is connected and over HTTP (one curl
+/// multi handle, keep-alive) otherwise. Adds the `token:` secret to every call, also inside
+/// `system.multicall`; turns aria2's answers into typed results or `Aria2Error`s; times every
+/// call out after `timeout`.
+final class Aria2RPC: Sendable {
+    private let httpURL: String
+    private let secret: String?
+    let timeout: Duration
+    private let http: CurlHTTPClient
+    private let metrics: Aria2Metrics
+    private let webSocket = Mutex<CurlWebSocket?>(nil)
+    private let pending = Mutex<[String: ReplySlot]>([:])
+    private let nextID = Atomic<Int>(0)
+
+    init(httpURL: String, secret: String?, timeout: Duration, http: CurlHTTPClient, metrics: Aria2Metrics) {
+        self.httpURL = httpURL
+        self.secret = secret
+        self.timeout = timeout
+        self.http = http
+        self.metrics = metrics
+    }
+
+    // MARK: calls
+
+    /// Calls `method` and decodes its result as `R`.
+    func call<R: Decodable>(_ method: String, _ params: [JSONValue] = [], as type: R.Type = R.self, timeout: Duration? = nil)
+        async throws(Aria2Error) -> R
+    {
+        let result = try await rawCall(method, withToken(params), timeout: timeout ?? self.timeout)
+        return try Self.decode(result, as: R.self)
+    }
+
+    /// Calls `method` when only success matters.
+    func call(_ method: String, _ params: [JSONValue] = [], timeout: Duration? = nil) async throws(Aria2Error) {
+        _ = try await rawCall(method, withToken(params), timeout: timeout ?? self.timeout)
+    }
+
+    /// Runs all `calls` in one `system.multicall` round trip; one result per call, in order.
+    func multicall(_ calls: [Aria2Call]) async throws(Aria2Error) -> [Result<JSONValue, Aria2Error>] {
+        guard !calls.isEmpty else { return [] }
+        let entries: [JSONValue] = calls.map { .object(["methodName": .string($0.method), "params": .array(withToken($0.params))]) }
+        let result = try await rawCall("system.multicall", [.array(entries)], timeout: timeout)
+        guard case .array(let items) = result, items.count == calls.count else {
+            throw .malformed("system.multicall returned \(calls.count) calls' results in an unexpected shape")
+        }
+        // Each item is `[result]` on success or `{code, message}` on failure.
+        return items.map { item in
+            switch item {
+            case .array(let wrapped) where wrapped.count == 1: .success(wrapped[0])
+            case .object(let error): .failure(Self.rpcError(error))
+            default: .failure(.malformed("unexpected multicall item"))
+            }
+        }
+    }
+
+    static func decode<R: Decodable>(_ value: JSONValue, as type: R.Type) throws(Aria2Error) -> R {
+        do {
+            return try JSONDecoder().decode(R.self, from: JSONEncoder().encode(value))
+        } catch {
+            throw .malformed("cannot read \(R.self): \(error)")
+        }
+    }
+
+    private func withToken(_ params: [JSONValue]) -> [JSONValue] {
+        guard let secret else { return params }
+        return [.string("token:" + secret)] + params
+    }
+
+    private struct Request: Encodable {
+        let jsonrpc = "2.0"
+        let id: String
+        let method: String
+        let params: [JSONValue]
+    }
+
+    private struct Response: Decodable {
+        let id: String?
+        let result: JSONValue?
+        let error: [String: JSONValue]?
+        let method: String?
+        let params: [JSONValue]?
+    }
+
+    private func rawCall(_ method: String, _ params: [JSONValue], timeout: Duration) async throws(Aria2Error) -> JSONValue {
+        let id = String(nextID.add(1, ordering: .relaxed).newValue)
+        let started = ContinuousClock.now
+        var failed = true
+        defer { metrics.recordCall(method, duration: ContinuousClock.now - started, failed: failed) }
+        let body: [UInt8]
+        do {
+            body = Array(try JSONEncoder().encode(Request(id: id, method: method, params: params)))
+        } catch {
+            throw .malformed("cannot encode \(method): \(error)")
+        }
+        let answer: [UInt8]
+        if let socket = webSocket.withLock({ $0 }) {
+            answer = try await callOverWebSocket(socket, id: id, method: method, body: body, timeout: timeout)
+        } else {
+            answer = try await callOverHTTP(method: method, body: body, timeout: timeout)
+        }
+        let response: Response
+        do {
+            response = try JSONDecoder().decode(Response.self, from: Data(answer))
+        } catch {
+            throw .malformed("\(method): not JSON-RPC (\(error))")
+        }
+        if let error = response.error { throw Self.rpcError(error) }
+        guard let result = response.result else { throw .malformed("\(method): neither result nor error") }
+        failed = false
+        return result
+    }
+
+    private static func rpcError(_ object: [String: JSONValue]) -> Aria2Error {
+        var code = 0
+        if case .number(let value)? = object["code"] { code = Int(value) }
+        var message = ""
+        if case .string(let value)? = object["message"] { message = value }
+        return .rpc(code: code, message: message)
+    }
+
+    private func callOverHTTP(method: String, body: [UInt8], timeout: Duration) async throws(Aria2Error) -> [UInt8] {
+        do {
+            // aria2 answers JSON-RPC errors with HTTP 400 and the error object; the body decides.
+            let (status, answer) = try await http.post(url: httpURL, body: body, timeout: timeout)
+            guard !answer.isEmpty else { throw Aria2Error.unavailable("HTTP \(status) with an empty body") }
+            return answer
+        } catch let error as CurlError {
+            if error.kind == .timeout { throw .timeout(method: method) }
+            throw .unavailable(error.description)
+        } catch let error as Aria2Error {
+            throw error
+        } catch {
+            throw .unavailable("\(error)")
+        }
+    }
+
+    private func callOverWebSocket(_ socket: CurlWebSocket, id: String, method: String, body: [UInt8], timeout: Duration)
+        async throws(Aria2Error) -> [UInt8]
+    {
+        // Registered before sending: the answer may come back before this task waits for it.
+        let slot = ReplySlot()
+        pending.withLock { $0[id] = slot }
+        defer { pending.withLock { _ = $0.removeValue(forKey: id) } }
+        let timer = DispatchWorkItem { slot.fulfil(.failure(Aria2Error.timeout(method: method))) }
+        DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Int(timeout / .nanoseconds(1))), execute: timer)
+        defer { timer.cancel() }
+        do {
+            try await socket.send(body)
+            return try await slot.wait()
+        } catch let error as Aria2Error {
+            throw error
+        } catch let error as CurlError {
+            throw .unavailable("WebSocket: \(error)")
+        } catch {
+            throw .unavailable("\(error)")
+        }
+    }
+
+    // MARK: WebSocket
+
+    /// Routes requests over `socket` from now on (nil: back to HTTP). Calls waiting on a previous
+    /// socket fail at once: that connection is gone.
+    func attach(_ socket: CurlWebSocket?) {
+        webSocket.withLock { $0 = socket }
+        if socket == nil { failPending(Aria2Error.unavailable("the WebSocket connection closed")) }
+    }
+
+    private func failPending(_ error: Aria2Error) {
+        let waiting = pending.withLock { pending in
+            defer { pending = [:] }
+            return Array(pending.values)
+        }
+        for slot in waiting { slot.fulfil(.failure(error)) }
+    }
+
+    /// Handles one WebSocket message: answers go to their waiting call; a notification is
+    /// returned for the adapter. Anything else is dropped.
+    func receive(_ message: [UInt8]) -> Aria2Notification? {
+        guard let response = try? JSONDecoder().decode(Response.self, from: Data(message)) else { return nil }
+        if let id = response.id {
+            pending.withLock { $0.removeValue(forKey: id) }?.fulfil(.success(message))
+            return nil
+        }
+        guard let method = response.method, let kind = Aria2Notification.Kind(rawValue: method),
+            case .object(let event)? = response.params?.first, case .string(let gid)? = event["gid"]
+        else { return nil }
+        metrics.recordNotification(kind)
+        return Aria2Notification(kind: kind, gid: gid)
+    }
+}

@@ -1,0 +1,129 @@
+import CoreMetrics
+import Foundation
+import Logging
+import Testing
+
+@testable import Torrus
+
+/// A real aria2c and a local file server / tracker on 127.0.0.1, in a fresh temp directory, for
+/// the integration tests. aria2c is started by the harness (torrusd gets its URL, as with an
+/// external daemon), so a test can kill and restart it on the same port and session file.
+final class Aria2Harness: @unchecked Sendable {
+    let root: TemporaryDirectory
+    let downloads: String
+    let data: String
+    let staticFiles: String
+    let peers: TestPeers
+    private(set) var aria2: Aria2Process
+    private var options: Aria2Process.Options
+    let logs = CapturedLogs()
+    private var extraProcesses: [Aria2Process] = []
+
+    init(aria2Arguments: [String] = []) throws {
+        root = try TemporaryDirectory()
+        downloads = root.path + "/downloads"
+        data = root.path + "/data"
+        staticFiles = root.path + "/static"
+        for directory in [downloads, data, staticFiles] {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        }
+        peers = try TestPeers.start(root: staticFiles)
+        var options = Aria2Process.Options(directory: downloads, secret: "harness-secret-\(UUID().uuidString.prefix(8))")
+        options.sessionFile = data + "/aria2.session"
+        // Leechers stop seeding at once, so a torrent's transfer ends with its download.
+        options.extraArguments =
+            ["--max-concurrent-downloads=20", "--seed-time=0", "--bt-tracker-interval=1", "--interface=127.0.0.1"] + aria2Arguments
+        self.options = options
+        aria2 = Aria2Process(options: options)
+        try aria2.start()
+        self.options.port = aria2.port
+    }
+
+    func configuration(pollMilliseconds: Int = 100) throws -> TorrusConfiguration {
+        try TorrusConfiguration(environment: [
+            "TORRUS_API_TOKEN": API.token,
+            "TORRUS_CLIENT": "aria2",
+            "TORRUS_DATA_DIR": data,
+            "TORRUS_DOWNLOAD_ROOTS": downloads,
+            "ARIA2_RPC_URL": aria2.rpcURL,
+            "ARIA2_SECRET": options.secret,
+            "ARIA2_POLL_MS": "\(pollMilliseconds)",
+            "ARIA2_TIMEOUT_MS": "3000",
+        ])
+    }
+
+    func app() throws -> TorrusApplication {
+        try buildApplication(configuration(), logger: logs.logger())
+    }
+
+    /// SIGKILL, as a crash would.
+    func killAria2() {
+        aria2.kill9()
+    }
+
+    /// A new aria2c on the same port and session file.
+    func restartAria2() throws {
+        aria2 = Aria2Process(options: options)
+        try aria2.start()
+    }
+
+    /// Asks aria2 directly, bypassing Torrus, what it thinks of `gid`; nil when it does not know it.
+    func aria2Status(_ gid: String) async throws -> Aria2Status? {
+        let http = CurlHTTPClient()
+        defer { http.shutdown() }
+        let rpc = Aria2RPC(
+            httpURL: aria2.rpcURL,
+            secret: options.secret,
+            timeout: .seconds(3),
+            http: http,
+            metrics: Aria2Metrics(factory: NOOPMetricsHandler.instance)
+        )
+        do {
+            let status: Aria2Status = try await rpc.call("aria2.tellStatus", [JSONValue.string(gid)])
+            return status
+        } catch  where error.isGIDNotFound {
+            return nil
+        }
+    }
+
+    /// A seeding aria2c for `torrent`, whose payload must already be in `directory`.
+    func startSeeder(torrent: String, directory: String) throws {
+        var seeder = Aria2Process.Options(directory: directory, secret: "seeder-\(UUID().uuidString.prefix(8))")
+        seeder.extraArguments = [
+            "--check-integrity=true", "--seed-ratio=0.0", "--bt-tracker-interval=1", "--interface=127.0.0.1",
+            "--listen-port=\(try Self.freePort())", torrent,
+        ]
+        let process = Aria2Process(options: seeder)
+        try process.start()
+        extraProcesses.append(process)
+    }
+
+    static func freePort() throws -> Int {
+        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(socket) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) }
+        }
+        guard bound == 0 else { throw TestPeers.Failure("bind failed") }
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socket, $0, &length) }
+        }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    func shutdown() {
+        // TORRUS_TEST_LOGS=1 prints what Torrus logged, to debug a failing integration test.
+        if ProcessInfo.processInfo.environment["TORRUS_TEST_LOGS"] != nil {
+            print(logs.all.joined(separator: "\n"))
+        }
+        for process in extraProcesses { process.stop() }
+        aria2.stop()
+        peers.stop()
+        root.remove()
+    }
+}
