@@ -50,6 +50,18 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Benchmarks print numbers; they are not tests. Run: swift run -c release torrus-bench
+        .executableTarget(
+            name: "torrus-bench",
+            dependencies: [
+                "Torrus",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Sources/TorrusBench",
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "TorrusTests",
             dependencies: [

@@ -7,4 +7,5 @@ cd "$(dirname "$0")/.."
 scripts/setup-debian.sh
 # Formatting is part of the contract: `swift format -i -r Sources Tests Package.swift` fixes it.
 swift format lint --strict -r Sources Tests Package.swift
+scripts/check-docker.sh
 swift test "$@"

@@ -27,11 +27,11 @@ struct Torrusd: AsyncParsableCommand {
     var storage: String?
     @Option(help: "Colon-separated directories downloads may be written to (TORRUS_DOWNLOAD_ROOTS, default <data-dir>/downloads).")
     var downloadRoots: String?
-    @Option(help: "Downloader: noop (TORRUS_CLIENT, default noop).")
+    @Option(help: "Downloader: aria2 or noop (TORRUS_CLIENT, default aria2).")
     var client: String?
     @Option(help: "How long a noop download takes, in ms (TORRUS_NOOP_DURATION_MS, default 3000).")
     var noopDurationMs: String?
-    @Option(help: "aria2 JSON-RPC URL (ARIA2_RPC_URL).")
+    @Option(help: "aria2 JSON-RPC URL (ARIA2_RPC_URL); unset, torrusd runs its own aria2c.")
     var aria2RpcUrl: String?
     @Option(help: "aria2 RPC secret (ARIA2_SECRET). Prefer the variable: flags show up in ps.")
     var aria2Secret: String?
@@ -39,6 +39,12 @@ struct Torrusd: AsyncParsableCommand {
     var aria2PollMs: String?
     @Option(help: "aria2 call timeout in ms (ARIA2_TIMEOUT_MS, default 5000).")
     var aria2TimeoutMs: String?
+    @Option(help: "true or false: use aria2's WebSocket push; false polls only (ARIA2_PUSH, default true).")
+    var aria2Push: String?
+    @Option(help: "The managed aria2c executable (TORRUS_ARIA2C, default aria2c).")
+    var aria2c: String?
+    @Option(help: "Extra options for the managed aria2c, appended last (TORRUS_ARIA2C_ARGS).")
+    var aria2cArgs: String?
     @Option(help: "text or json (LOG_FORMAT, default text).")
     var logFormat: String?
     @Option(help: "trace, debug, info, notice, warning, error or critical (LOG_LEVEL, default info).")
@@ -96,6 +102,7 @@ struct Torrusd: AsyncParsableCommand {
             (.dataDirectory, dataDir), (.storage, storage), (.downloadRoots, downloadRoots), (.client, client),
             (.noopDuration, noopDurationMs), (.aria2RPCURL, aria2RpcUrl), (.aria2Secret, aria2Secret),
             (.aria2PollMilliseconds, aria2PollMs), (.aria2TimeoutMilliseconds, aria2TimeoutMs),
+            (.aria2Executable, aria2c), (.aria2ExtraArguments, aria2cArgs), (.aria2Push, aria2Push),
             (.logFormat, logFormat), (.logLevel, logLevel),
         ]
         for case (let key, let value?) in flags { environment[key.rawValue] = value }

@@ -196,4 +196,18 @@ struct Aria2IntegrationTests {
             try await eventually("readyz to turn 503") { try await client.execute(uri: "/readyz", method: .get).status == .serviceUnavailable }
         }
     }
+
+    @Test func withoutPushPollingAloneFollowsDownloadsToTheirEnd() async throws {
+        let harness = try Aria2Harness()
+        defer { harness.shutdown() }
+        try await harness.app(push: false).test(.router) { client in
+            let done = try await API.create(client, Self.body(harness.peers.fileURL(name: "p.bin", size: 1 << 20, rate: 1 << 20)))
+            let missing = try await API.create(client, Self.body(harness.peers.missingURL(name: "gone.bin")))
+            _ = try await API.waitForStatus(client, done, "Active")
+            _ = try await API.waitForStatus(client, done, "Complete")
+            _ = try await API.waitForStatus(client, missing, "Failed")
+            let ready = try APITests.json(try await client.execute(uri: "/readyz", method: .get).body)
+            #expect((ready["aria2"] as? [String: Any])?["pushConnected"] as? Bool == false)
+        }
+    }
 }

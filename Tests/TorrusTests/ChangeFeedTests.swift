@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import Torrus
@@ -38,5 +39,32 @@ import Testing
         feed.finish()
         var iterator = feed.subscribe().makeAsyncIterator()
         #expect(await iterator.next() == nil)
+    }
+
+    @Test(arguments: StoreKind.allCases) func changesArePublishedInCommitOrder(_ kind: StoreKind) async throws {
+        let (store, cleanup) = try kind.make()
+        defer { cleanup() }
+        let feed = ChangeFeed()
+        let repo = PublishingDownloadRepo(store, feed: feed)
+        let changes = feed.subscribe(buffer: 100_000)
+        let downloads = (0..<50).map { _ in makeDownload() }
+        for download in downloads { _ = try await repo.insert(download) }
+        // Updates race with deletes, as reconciler writes race with DELETE requests.
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for download in downloads {
+                for step in 0..<20 {
+                    group.addTask { _ = try await repo.update(download.id) { $0.progress.completedLength = Int64(step + 1) } }
+                }
+                group.addTask { _ = try await repo.delete(download.id) }
+            }
+            try await group.waitForAll()
+        }
+        feed.finish()
+        var deleted = Set<UUID>()
+        for await change in changes {
+            #expect(!deleted.contains(change.download.id), "a change of \(change.download.id) was published after its deletion")
+            if case .deleted(let download) = change { deleted.insert(download.id) }
+        }
+        #expect(deleted.count == downloads.count)
     }
 }

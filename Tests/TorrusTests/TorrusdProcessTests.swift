@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 
+@testable import Torrus
+
 /// The torrusd executable itself: configuration errors and graceful shutdown on SIGTERM.
 @Suite struct TorrusdProcessTests {
     /// torrusd is built next to the test bundle by `swift test`.
@@ -83,5 +85,95 @@ import Testing
         kill(run.process.processIdentifier, SIGINT)
         try await Self.waitForExit(run.process)
         #expect(run.process.terminationStatus == 0)
+    }
+
+    /// The README's run mode: no ARIA2_RPC_URL, so torrusd starts, uses and stops its own aria2c.
+    @Test(.timeLimit(.minutes(1))) func managedAria2cDownloadsAndStopsWithTorrusd() async throws {
+        let root = try TemporaryDirectory()
+        defer { root.remove() }
+        let peers = try TestPeers.start(root: root.path)
+        defer { peers.stop() }
+        let run = try Self.start([
+            "TORRUS_API_TOKEN": API.token, "TORRUS_LISTEN": "127.0.0.1:0", "TORRUS_DATA_DIR": root.path + "/data",
+        ])
+        defer { if run.process.isRunning { run.process.terminate() } }
+        var port = 0
+        try await eventually("torrusd to listen") {
+            guard let line = run.text.split(separator: "\n").first(where: { $0.contains("listening on 127.0.0.1:") }),
+                let value = line.split(separator: ":").last.flatMap({ Int($0.trimmingCharacters(in: .whitespaces)) })
+            else { return false }
+            port = value
+            return true
+        }
+        let aria2c = try #require(Self.childAria2c(of: run.process.processIdentifier), "torrusd started an aria2c")
+
+        let http = CurlHTTPClient()
+        defer { http.shutdown() }
+        let body = #"{"source":"\#(peers.fileURL(name: "managed.bin", size: 65536))","desiredStatus":"Active"}"#
+        let created = try await Self.request(http, port: port, method: "POST", path: "/v1/downloads", body: body)
+        #expect(created.status == 201)
+        let id = try #require((try JSONSerialization.jsonObject(with: Data(created.body)) as? [String: Any])?["id"] as? String)
+        try await eventually("the download to complete") {
+            let download = try await Self.request(http, port: port, method: "GET", path: "/v1/downloads/\(id)")
+            return (try JSONSerialization.jsonObject(with: Data(download.body)) as? [String: Any])?["status"] as? String == "Complete"
+        }
+        #expect(FileManager.default.fileExists(atPath: root.path + "/data/downloads/managed.bin"))
+
+        // aria2c dies: torrusd starts a new one (same port), reconnects, and downloads go on.
+        kill(aria2c, SIGKILL)
+        var restarted: Int32 = 0
+        try await eventually("a new aria2c") {
+            restarted = Self.childAria2c(of: run.process.processIdentifier) ?? 0
+            return restarted != 0 && restarted != aria2c
+        }
+        let second = #"{"source":"\#(peers.fileURL(name: "after.bin", size: 65536))","desiredStatus":"Active"}"#
+        var again = (status: 0, body: [UInt8]())
+        try await eventually("torrusd to accept downloads again") {
+            again = try await Self.request(http, port: port, method: "POST", path: "/v1/downloads", body: second)
+            return again.status == 201
+        }
+        let secondID = try #require((try JSONSerialization.jsonObject(with: Data(again.body)) as? [String: Any])?["id"] as? String)
+        try await eventually("the second download to complete") {
+            let download = try await Self.request(http, port: port, method: "GET", path: "/v1/downloads/\(secondID)")
+            return (try JSONSerialization.jsonObject(with: Data(download.body)) as? [String: Any])?["status"] as? String == "Complete"
+        }
+
+        kill(run.process.processIdentifier, SIGTERM)
+        try await Self.waitForExit(run.process)
+        #expect(run.process.terminationStatus == 0, "\(run.text)")
+        // The aria2c it started is gone with it.
+        #expect(kill(restarted, 0) == -1 && errno == ESRCH)
+        #expect(FileManager.default.fileExists(atPath: root.path + "/data/aria2.session"))
+    }
+
+    /// The pid of an `aria2c` whose parent is `parent`, from /proc.
+    static func childAria2c(of parent: Int32) -> Int32? {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        for entry in entries {
+            guard let pid = Int32(entry),
+                let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                stat.contains("(aria2c)")
+            else { continue }
+            // Fields after the ")" are: state, ppid, ...
+            let fields = stat[stat.range(of: ")")!.upperBound...].split(separator: " ")
+            if fields.count > 1, Int32(fields[1]) == parent { return pid }
+        }
+        return nil
+    }
+
+    static func request(_ http: CurlHTTPClient, port: Int, method: String, path: String, body: String = "") async throws
+        -> (status: Int, body: [UInt8])
+    {
+        // CurlHTTPClient only posts; GETs go through the test peers' raw socket client.
+        if method == "GET" {
+            let response = try TestPeers.httpGet(port: port, path: path, headers: ["Authorization": "Bearer \(API.token)"], timeout: 5)
+            return (response.status, response.body)
+        }
+        return try await http.post(
+            url: "http://127.0.0.1:\(port)\(path)",
+            body: Array(body.utf8),
+            headers: ["Authorization: Bearer \(API.token)"],
+            timeout: .seconds(5)
+        )
     }
 }

@@ -13,7 +13,8 @@ public typealias TorrusApplication = Application<RouterResponder<TorrusRequestCo
 public func buildApplication(
     _ configuration: TorrusConfiguration,
     logger: Logger,
-    metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry()
+    metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
+    feed: ChangeFeed = ChangeFeed()
 ) throws -> TorrusApplication {
     let roots = try DownloadRoots(configuration.effectiveDownloadRoots)
     for root in roots.paths {
@@ -31,8 +32,8 @@ public func buildApplication(
         services.append(CloseOnShutdown(name: "sqlite", logger: logger) { try sqlite.close() })
         store = sqlite
     }
-    let feed = ChangeFeed()
     let repo = PublishingDownloadRepo(store, feed: feed)
+    let metricsFactory = PrometheusMetricsFactory(registry: metrics)
 
     let reporter = ChannelReporter()
     let downloader: any Downloader
@@ -43,7 +44,7 @@ public func buildApplication(
         services.append(noop)
         downloader = noop
     case .aria2:
-        let settings: Aria2Settings
+        var settings: Aria2Settings
         if let url = configuration.aria2RPCURL {
             settings = Aria2Settings(
                 rpcURL: url,
@@ -61,6 +62,7 @@ public func buildApplication(
                 pollInterval: configuration.aria2PollInterval
             )
         }
+        settings.push = configuration.aria2Push
         var adapterLogger = logger
         adapterLogger[metadataKey: "component"] = "aria2"
         let adapter = Aria2Adapter(
@@ -68,7 +70,7 @@ public func buildApplication(
             reporter: reporter,
             repo: repo,
             feed: feed,
-            metricsFactory: PrometheusMetricsFactory(registry: metrics),
+            metricsFactory: metricsFactory,
             logger: adapterLogger
         )
         services.append(adapter)
@@ -78,7 +80,7 @@ public func buildApplication(
     var reconcilerLogger = logger
     reconcilerLogger[metadataKey: "component"] = "reconciler"
     services.append(Reconciler(events: reporter.events, repo: repo, logger: reconcilerLogger))
-    services.append(DownloadMetrics(feed: feed, repo: repo, factory: PrometheusMetricsFactory(registry: metrics)))
+    services.append(DownloadMetrics(feed: feed, repo: repo, factory: metricsFactory))
     services.append(CloseOnShutdown(name: "change feed", logger: logger) { feed.finish() })
 
     let readiness = Readiness { [aria2] in

@@ -24,6 +24,8 @@ public struct TorrusConfiguration: Sendable, Equatable {
     public var aria2Secret: String?
     public var aria2PollInterval = Duration.milliseconds(1000)
     public var aria2Timeout = Duration.milliseconds(5000)
+    /// aria2's WebSocket push; off means polling only.
+    public var aria2Push = true
     /// The managed aria2c: which executable, and options appended to (and overriding) Torrus's.
     public var aria2Executable = "aria2c"
     public var aria2ExtraArguments: [String] = []
@@ -48,6 +50,7 @@ public struct TorrusConfiguration: Sendable, Equatable {
         case aria2Secret = "ARIA2_SECRET"
         case aria2PollMilliseconds = "ARIA2_POLL_MS"
         case aria2TimeoutMilliseconds = "ARIA2_TIMEOUT_MS"
+        case aria2Push = "ARIA2_PUSH"
         case aria2Executable = "TORRUS_ARIA2C"
         case aria2ExtraArguments = "TORRUS_ARIA2C_ARGS"
         case logFormat = "LOG_FORMAT"
@@ -81,12 +84,15 @@ public struct TorrusConfiguration: Sendable, Equatable {
             (listenHost, listenPort) = try Self.parseListen(listen)
         }
         apiToken = value(.apiToken)
-        if let raw = value(.insecureNoAuth) {
+        func flag(_ key: Key) throws(ConfigurationError) -> Bool? {
+            guard let raw = value(key) else { return nil }
             guard let flag = ["1": true, "true": true, "yes": true, "0": false, "false": false, "no": false][raw.lowercased()] else {
-                throw ConfigurationError(.insecureNoAuth, "must be true or false, not '\(raw)'")
+                throw ConfigurationError(key, "must be true or false, not '\(raw)'")
             }
-            insecureNoAuth = flag
+            return flag
         }
+        insecureNoAuth = try flag(.insecureNoAuth) ?? insecureNoAuth
+        aria2Push = try flag(.aria2Push) ?? aria2Push
         guard apiToken != nil || insecureNoAuth else {
             throw ConfigurationError(.apiToken, "is required (or start with --insecure-no-auth for local development)")
         }

@@ -111,7 +111,7 @@ public final class Aria2Adapter: Service {
     /// opened with capped, jittered backoff. Every connect starts with a resync: aria2 never
     /// replays notifications sent while nobody listened.
     private func connectionLoop() async {
-        guard Curl.supportsWebSocket else {
+        guard Curl.supportsWebSocket, settings.push else {
             await resync(reason: "startup (polling only)")
             return
         }

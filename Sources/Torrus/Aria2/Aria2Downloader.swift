@@ -23,7 +23,7 @@ struct Aria2Downloader: Downloader {
         // Active means "ahead of the queue"; aria2 still starts it only when a slot is free.
         if download.desiredStatus == .active { params.append(0) }
         try await run { try await rpc.call("aria2.addUri", params) }
-        poller.wake()
+        poller.wake(watching: gid)
     }
 
     /// `pause`, or `forcePause` when aria2 does not manage a graceful pause in time. A GID aria2
@@ -62,7 +62,7 @@ struct Aria2Downloader: Downloader {
             // "cannot be unpaused now" for a download that is already waiting or active is fine.
             guard ["active", "waiting"].contains(status.status) else { throw error.torrusError }
         }
-        poller.wake()
+        poller.wake(watching: gid)
     }
 
     /// `remove`, or `forceRemove` when aria2 does not stop it in time. Already gone is fine.

@@ -5,8 +5,9 @@ import Synchronization
 /// per `interval` for all downloads together — never one call per download — and reports only
 /// values that changed. Idle, it sleeps until woken (a start, a resume, a notification).
 ///
-/// Without push (no WebSocket), it also notices downloads that left the active list and asks
-/// aria2 what became of them, in one `system.multicall`.
+/// Without push (no WebSocket), it also asks aria2 what became of downloads that left the active
+/// list and of those Torrus handed over but never saw active (a 404 fails while still waiting),
+/// in one `system.multicall` per tick.
 final class Aria2ProgressPoller: Sendable {
     private let rpc: Aria2RPC
     private let reporter: any Reporter
@@ -18,6 +19,8 @@ final class Aria2ProgressPoller: Sendable {
     private let wakeupContinuation: AsyncStream<Void>.Continuation
     /// Last reported progress per active GID; only the poll loop touches it.
     private let lastSeen = Mutex<[String: DownloadProgress]>([:])
+    /// GIDs handed to aria2 while push was down, followed until aria2 reports them finished.
+    private let watched = Mutex<Set<String>>([])
 
     init(
         rpc: Aria2RPC,
@@ -36,20 +39,26 @@ final class Aria2ProgressPoller: Sendable {
         (wakeups, wakeupContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
-    /// Something may be active now: poll at once if idle.
-    func wake() {
+    /// `gid` was just handed to aria2 (or resumed): poll at once if idle, and without push,
+    /// follow it until it finishes.
+    func wake(watching gid: GID? = nil) {
+        if let gid, !pushConnected() { _ = watched.withLock { $0.insert(gid.rawValue) } }
         wakeupContinuation.yield()
     }
 
     func run() async {
         var wakeupIterator = wakeups.makeAsyncIterator()
         var idle = false
+        var next = ContinuousClock.now
         while !Task.isCancelled {
             if idle {
                 // Wait for a wake-up; a cancelled task ends the wait with nil.
                 guard await wakeupIterator.next() != nil else { return }
+                next = .now
             } else {
-                do { try await Task.sleep(for: interval) } catch { return }
+                // Ticks are `interval` apart however long a poll takes: exactly one call per tick.
+                next = max(next + interval, .now)
+                do { try await Task.sleep(until: next, clock: .continuous) } catch { return }
             }
             idle = await poll() == 0
         }
@@ -65,32 +74,52 @@ final class Aria2ProgressPoller: Sendable {
             return 1  // keep polling: aria2 may be back next tick
         }
         metrics.active.record(active.count)
-        let (changed, vanished) = lastSeen.withLock { lastSeen in
+        let (changed, appeared, vanished) = lastSeen.withLock { lastSeen in
             var changed: [(String, DownloadProgress)] = []
+            var appeared: [Aria2Status] = []
             var current: [String: DownloadProgress] = [:]
             for status in active {
                 let progress = status.progress
                 current[status.gid] = progress
+                if lastSeen[status.gid] == nil { appeared.append(status) }
                 if lastSeen[status.gid] != progress { changed.append((status.gid, progress)) }
             }
             let vanished = lastSeen.keys.filter { current[$0] == nil }
             lastSeen = current
-            return (changed, vanished)
+            return (changed, appeared, vanished)
         }
         for (gid, progress) in changed {
             guard let gid = GID(rawValue: gid) else { continue }
             reporter.report(DownloaderEvent(gid: gid, .progress(progress)))
         }
-        if !vanished.isEmpty, !pushConnected() { await reportFate(of: vanished) }
-        return active.count
+        // Newly active (a queued download got its slot): its status, which push also reports —
+        // without push, this is the only report of it.
+        for status in appeared {
+            guard let gid = status.gidValue, let kind = Aria2Translation.statusEvent(status) else { continue }
+            reporter.report(DownloaderEvent(gid: gid, kind))
+        }
+        guard !pushConnected() else {
+            watched.withLock { $0.removeAll() }
+            return active.count
+        }
+        let activeGIDs = Set(active.map(\.gid))
+        let unsettled = watched.withLock { $0.subtracting(activeGIDs) }.union(vanished)
+        if !unsettled.isEmpty { await reportFate(of: Array(unsettled)) }
+        return active.count + watched.withLock { $0.count }
     }
 
     private func reportFate(of gids: [String]) async {
         let calls = gids.map { Aria2Call("aria2.tellStatus", [.string($0), .array(Aria2Status.keys.map { .string($0) })]) }
         guard let results = try? await rpc.multicall(calls) else { return }
-        for case .success(let value) in results {
-            guard let status = try? Aria2RPC.decode(value, as: Aria2Status.self) else { continue }
-            for event in Aria2Translation.events(for: status) { reporter.report(event) }
+        for (gid, result) in zip(gids, results) {
+            switch result {
+            case .success(let value):
+                guard let status = try? Aria2RPC.decode(value, as: Aria2Status.self) else { continue }
+                for event in Aria2Translation.events(for: status) { reporter.report(event) }
+                if ["complete", "error", "removed"].contains(status.status) { _ = watched.withLock { $0.remove(gid) } }
+            case .failure:
+                _ = watched.withLock { $0.remove(gid) }
+            }
         }
     }
 }

@@ -11,6 +11,9 @@ public struct Aria2Settings: Sendable {
     public var sweepInterval: Duration = .seconds(30)
     public var pingInterval: Duration = .seconds(5)
     public var pongTimeout: Duration = .seconds(3)
+    /// Use aria2's WebSocket push (and requests over it). Off: HTTP only, state from polling and
+    /// the sweep — for proxies that break WebSockets, and what happens without libcurl WebSocket support.
+    public var push = true
 
     public init(rpcURL: String, secret: String?, timeout: Duration, pollInterval: Duration) {
         self.rpcURL = Self.withScheme(rpcURL, http: true)

@@ -123,47 +123,46 @@ public struct PayloadRemover: Sendable {
         case refused
     }
 
-    /// Unlinks root/relative if it is a regular (non-directory, non-symlink) entry.
-    private func unlinkFile(root: String, relative: [String]) -> Outcome {
+    /// Runs `body` with a descriptor of root/relative's parent (reached without following
+    /// symlinks) and the last component.
+    private func atParent(root: String, relative: [String], _ body: (Int32, String) -> Outcome) -> Outcome {
         guard let leaf = relative.last else { return .refused }
-        let parent: Int32
         switch openParent(root: root, directories: relative.dropLast()) {
-        case .opened(let fd): parent = fd
+        case .opened(let parent):
+            defer { close(parent) }
+            return body(parent, leaf)
         case .absent: return .absent
         case .refused: return .refused
         }
-        defer { close(parent) }
+    }
 
-        var info = stat()
-        guard fstatat(parent, leaf, &info, AT_SYMLINK_NOFOLLOW) == 0 else { return errno == ENOENT ? .absent : .refused }
-        switch info.st_mode & S_IFMT {
-        case S_IFLNK: return .refused
-        case S_IFDIR: return .directory
-        default: break
+    /// Unlinks root/relative if it is a regular (non-directory, non-symlink) entry.
+    private func unlinkFile(root: String, relative: [String]) -> Outcome {
+        atParent(root: root, relative: relative) { parent, leaf in
+            var info = stat()
+            guard fstatat(parent, leaf, &info, AT_SYMLINK_NOFOLLOW) == 0 else { return errno == ENOENT ? .absent : .refused }
+            switch info.st_mode & S_IFMT {
+            case S_IFLNK: return .refused
+            case S_IFDIR: return .directory
+            default: break
+            }
+            // Without AT_REMOVEDIR, unlinkat never follows a symlink swapped in since the fstatat: at worst it
+            // removes that link, and a directory swapped in makes it fail.
+            guard unlinkat(parent, leaf, 0) == 0 else { return errno == ENOENT ? .absent : .refused }
+            return .removed
         }
-        // Without AT_REMOVEDIR, unlinkat never follows a symlink swapped in since the fstatat: at worst it
-        // removes that link, and a directory swapped in makes it fail.
-        guard unlinkat(parent, leaf, 0) == 0 else { return errno == ENOENT ? .absent : .refused }
-        return .removed
     }
 
     /// Removes root/relative if it is a real, empty directory.
     private func removeEmptyDirectory(root: String, relative: [String]) -> Outcome {
-        guard let leaf = relative.last else { return .refused }
-        let parent: Int32
-        switch openParent(root: root, directories: relative.dropLast()) {
-        case .opened(let fd): parent = fd
-        case .absent: return .absent
-        case .refused: return .refused
+        atParent(root: root, relative: relative) { parent, leaf in
+            var info = stat()
+            guard fstatat(parent, leaf, &info, AT_SYMLINK_NOFOLLOW) == 0 else { return errno == ENOENT ? .absent : .refused }
+            guard info.st_mode & S_IFMT == S_IFDIR else { return .refused }
+            // rmdir semantics: a non-empty directory fails (ENOTEMPTY), and a symlink swapped in fails (ENOTDIR).
+            guard unlinkat(parent, leaf, AT_REMOVEDIR) == 0 else { return errno == ENOENT ? .absent : .refused }
+            return .removed
         }
-        defer { close(parent) }
-
-        var info = stat()
-        guard fstatat(parent, leaf, &info, AT_SYMLINK_NOFOLLOW) == 0 else { return errno == ENOENT ? .absent : .refused }
-        guard info.st_mode & S_IFMT == S_IFDIR else { return .refused }
-        // rmdir semantics: a non-empty directory fails (ENOTEMPTY), and a symlink swapped in fails (ENOTDIR).
-        guard unlinkat(parent, leaf, AT_REMOVEDIR) == 0 else { return errno == ENOENT ? .absent : .refused }
-        return .removed
     }
 
     /// Opens root, then each directory below it with O_NOFOLLOW, each relative to the previous descriptor,

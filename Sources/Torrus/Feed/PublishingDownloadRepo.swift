@@ -2,9 +2,16 @@ import Foundation
 
 /// A repo that publishes every stored change to the change feed. The service and the reconciler
 /// both write through it, so no change can bypass the feed.
+///
+/// Each write and its publication happen under one lock, so subscribers see changes in commit
+/// order (otherwise a DELETE and a concurrent reconciler update could commit in one order and be
+/// published in the other, and a deleted download would reappear to subscribers). The stores
+/// serialise writes anyway; reads are not affected.
 public struct PublishingDownloadRepo: DownloadRepo {
     private let base: any DownloadRepo
     private let feed: ChangeFeed
+    private let order = KeyedLock()
+    private static let writes = UUID()
 
     public init(_ base: any DownloadRepo, feed: ChangeFeed) {
         self.base = base
@@ -18,32 +25,40 @@ public struct PublishingDownloadRepo: DownloadRepo {
     public func find(gids: [GID]) async throws -> [Download] { try await base.find(gids: gids) }
 
     public func insert(_ download: Download) async throws -> InsertOutcome {
-        let outcome = try await base.insert(download)
-        if case .inserted(let stored) = outcome { feed.publish(.created(stored)) }
-        return outcome
+        try await order.withLock(Self.writes) {
+            let outcome = try await base.insert(download)
+            if case .inserted(let stored) = outcome { feed.publish(.created(stored)) }
+            return outcome
+        }
     }
 
     public func update(
         _ id: UUID,
         _ mutate: @escaping @Sendable (inout Download) throws -> Void
     ) async throws -> DownloadUpdate? {
-        let update = try await base.update(id, mutate)
-        if let update, update.changed { feed.publish(.updated(old: update.old, new: update.new)) }
-        return update
+        try await order.withLock(Self.writes) {
+            let update = try await base.update(id, mutate)
+            if let update, update.changed { feed.publish(.updated(old: update.old, new: update.new)) }
+            return update
+        }
     }
 
     public func updateEach(
         _ ids: [UUID],
         _ mutate: @escaping @Sendable (inout Download) -> Void
     ) async throws -> [DownloadUpdate] {
-        let updates = try await base.updateEach(ids, mutate)
-        for update in updates where update.changed { feed.publish(.updated(old: update.old, new: update.new)) }
-        return updates
+        try await order.withLock(Self.writes) {
+            let updates = try await base.updateEach(ids, mutate)
+            for update in updates where update.changed { feed.publish(.updated(old: update.old, new: update.new)) }
+            return updates
+        }
     }
 
     public func delete(_ id: UUID) async throws -> Download? {
-        let deleted = try await base.delete(id)
-        if let deleted { feed.publish(.deleted(deleted)) }
-        return deleted
+        try await order.withLock(Self.writes) {
+            let deleted = try await base.delete(id)
+            if let deleted { feed.publish(.deleted(deleted)) }
+            return deleted
+        }
     }
 }

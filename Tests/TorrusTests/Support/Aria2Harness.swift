@@ -39,7 +39,7 @@ final class Aria2Harness: @unchecked Sendable {
         self.options.port = aria2.port
     }
 
-    func configuration(pollMilliseconds: Int = 100) throws -> TorrusConfiguration {
+    func configuration(pollMilliseconds: Int = 100, push: Bool = true) throws -> TorrusConfiguration {
         try TorrusConfiguration(environment: [
             "TORRUS_API_TOKEN": API.token,
             "TORRUS_CLIENT": "aria2",
@@ -49,11 +49,12 @@ final class Aria2Harness: @unchecked Sendable {
             "ARIA2_SECRET": options.secret,
             "ARIA2_POLL_MS": "\(pollMilliseconds)",
             "ARIA2_TIMEOUT_MS": "3000",
+            "ARIA2_PUSH": "\(push)",
         ])
     }
 
-    func app() throws -> TorrusApplication {
-        try buildApplication(configuration(), logger: logs.logger())
+    func app(push: Bool = true) throws -> TorrusApplication {
+        try buildApplication(configuration(push: push), logger: logs.logger())
     }
 
     /// SIGKILL, as a crash would.
@@ -91,29 +92,11 @@ final class Aria2Harness: @unchecked Sendable {
         var seeder = Aria2Process.Options(directory: directory, secret: "seeder-\(UUID().uuidString.prefix(8))")
         seeder.extraArguments = [
             "--check-integrity=true", "--seed-ratio=0.0", "--bt-tracker-interval=1", "--interface=127.0.0.1",
-            "--listen-port=\(try Self.freePort())", torrent,
+            "--listen-port=\(try Aria2Process.freeLoopbackPort())", torrent,
         ]
         let process = Aria2Process(options: seeder)
         try process.start()
         extraProcesses.append(process)
-    }
-
-    static func freePort() throws -> Int {
-        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(socket) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) }
-        }
-        guard bound == 0 else { throw TestPeers.Failure("bind failed") }
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socket, $0, &length) }
-        }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 
     func shutdown() {

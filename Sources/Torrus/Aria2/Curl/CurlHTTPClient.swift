@@ -40,6 +40,7 @@ final class CurlHTTPClient: @unchecked Sendable {
         url: String,
         body: [UInt8],
         contentType: String = "application/json",
+        headers: [String] = [],
         timeout: Duration
     ) async throws -> (status: Int, body: [UInt8]) {
         let engine = self.engine
@@ -52,6 +53,7 @@ final class CurlHTTPClient: @unchecked Sendable {
                         url: url,
                         body: body,
                         contentType: contentType,
+                        headers: headers,
                         timeoutMilliseconds: Curl.milliseconds(timeout),
                         continuation: continuation
                     )
@@ -84,6 +86,8 @@ extension CurlHTTPClient {
             let url: String
             let body: [UInt8]
             let contentType: String
+            /// Extra `Name: value` lines.
+            let headers: [String]
             let timeoutMilliseconds: Int
             let continuation: Continuation
         }
@@ -238,6 +242,7 @@ extension CurlHTTPClient {
             let transfer = Transfer(id: request.id, continuation: request.continuation)
             transfer.headers = curl_slist_append(transfer.headers, "Content-Type: \(request.contentType)")
             transfer.headers = curl_slist_append(transfer.headers, "Expect:")
+            for header in request.headers { transfer.headers = curl_slist_append(transfer.headers, header) }
 
             var result = torrus_easy_setopt_long(easy, CURLOPT_NOSIGNAL, 1)
             func set(_ code: CURLcode) { if result == CURLE_OK { result = code } }

@@ -16,7 +16,9 @@ import Synchronization
 /// `closed()` returns the reason. Pings from the server are answered by libcurl itself
 /// (auto-pong is on by default in libcurl 8.14 and the ping is not surfaced), so this class
 /// never sends a pong of its own.
-final class CurlWebSocket: @unchecked Sendable {
+///
+/// Public so that the benchmark (`torrus-bench`) can listen to aria2 on its own connection.
+public final class CurlWebSocket: @unchecked Sendable {
     private let connection: Connection
 
     /// - Parameters:
@@ -26,7 +28,7 @@ final class CurlWebSocket: @unchecked Sendable {
     ///   - pongTimeout: how long a ping may stay unanswered before the connection is dead.
     ///   - onMessage: called with each complete text message, in order, on the connection's
     ///     thread. It must not block (hand the bytes over and return); it may call `send`.
-    init(
+    public init(
         url: String,
         connectTimeout: Duration,
         pingInterval: Duration,
@@ -51,27 +53,27 @@ final class CurlWebSocket: @unchecked Sendable {
     /// Throws `CurlError.transport` (e.g. connection refused, bad upgrade response),
     /// `CurlError.timeout` after `connectTimeout`, or `CurlError.closed` if `close()` came
     /// first or `connect()` was already called. Call it once.
-    func connect() async throws {
+    public func connect() async throws {
         try await connection.connect()
     }
 
     /// Sends one text message; resumes once libcurl took all of it (a partial send is resumed
     /// from where it stopped). Throws `CurlError.closed` if the connection is or becomes dead
     /// before the message is fully written. Messages go out in call order.
-    func send(_ text: [UInt8]) async throws {
+    public func send(_ text: [UInt8]) async throws {
         try await connection.send(text)
     }
 
     /// Suspends until the connection is dead and returns why; returns at once if it already is.
     /// Not cancellable: it returns at the latest when `close()` is called.
-    func closed() async -> CurlError {
+    public func closed() async -> CurlError {
         await connection.closed()
     }
 
     /// Closes the connection: sends a close frame (best-effort, skipped when a data frame is
     /// half-written), fails pending sends with `.closed`, and joins the thread. Idempotent.
     /// From inside `onMessage` it does not wait for the thread (which is the caller).
-    func close() {
+    public func close() {
         connection.close()
     }
 }

@@ -1,0 +1,79 @@
+import Foundation
+
+/// The bench's command line. Parsed by hand from `CommandLine.arguments`: the target may not
+/// grow dependencies (no ArgumentParser here), and the flags are few.
+struct BenchOptions: Sendable {
+    /// How many downloads the completion-latency round creates (at least 50, so p99 means something).
+    var downloads = 100
+    /// The active-download counts of the RPC-rate rounds, in order.
+    var active = [10, 100, 500]
+    /// How long each RPC-rate round samples the counters.
+    var windowSeconds = 10
+    /// Torrus's progress poll interval (`ARIA2_POLL_MS`).
+    var pollMilliseconds = 1000
+    /// Throttle of each active download (bytes/s): low enough that none finishes during a round.
+    var rateBytesPerSecond = 2048
+    /// Size of each active download: with the rate above it runs for hours.
+    var activeSize = 64 << 20
+    /// Throttle of each latency download (bytes/s); nil: full speed, so aria2 reports start and
+    /// complete within the same millisecond and Torrus handles both back to back.
+    var latencyRate: Int?
+    var skipLatency = false
+    var skipRPC = false
+
+    static let usage = """
+        usage: torrus-bench [--downloads N] [--active 10,100,500] [--window-seconds 10] [--poll-ms 1000]
+                            [--rate BYTES_PER_SEC] [--latency-rate BYTES_PER_SEC] [--skip-latency] [--skip-rpc]
+        Run from the repository root (it starts Tests/Support/testpeers.py). Everything runs on
+        127.0.0.1 in a temporary directory; see docs/benchmarks.md.
+          --downloads N        completion-latency sample size (>= 50, default 100)
+          --active LIST        active downloads per RPC-rate round (default 10,100,500)
+          --window-seconds S   sampling window of each RPC-rate round (default 10)
+          --poll-ms MS         Torrus's ARIA2_POLL_MS (default 1000)
+          --rate B             throttle of each active download in bytes/s (default 2048)
+          --latency-rate B     throttle each latency download too (default: full speed), so that
+                               start and complete notifications are apart
+          --skip-latency       skip the completion-latency round
+          --skip-rpc           skip the RPC-rate / CPU / RSS rounds
+        """
+
+    /// Parses `arguments` (without the program name). Throws `BenchError.usage` with one line
+    /// naming the bad flag; `--help` throws `.help`.
+    static func parse(_ arguments: [String]) throws(BenchError) -> BenchOptions {
+        var options = BenchOptions()
+        var rest = arguments[...]
+        func value(_ flag: String) throws(BenchError) -> String {
+            guard let value = rest.popFirst() else { throw .usage("\(flag) needs a value") }
+            return value
+        }
+        func integer(_ flag: String, _ range: ClosedRange<Int>) throws(BenchError) -> Int {
+            let raw = try value(flag)
+            guard let number = Int(raw), range.contains(number) else {
+                throw .usage("\(flag) must be a whole number in \(range.lowerBound)...\(range.upperBound), not '\(raw)'")
+            }
+            return number
+        }
+        while let flag = rest.popFirst() {
+            switch flag {
+            case "--downloads": options.downloads = try integer(flag, 50...10_000)
+            case "--active":
+                let raw = try value(flag)
+                let counts = raw.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+                guard !counts.isEmpty, counts.allSatisfy({ ($0 ?? 0) >= 1 && ($0 ?? 0) <= 590 }) else {
+                    // aria2c runs with --max-concurrent-downloads=600: more would queue, not run.
+                    throw .usage("--active must be a comma-separated list of counts in 1...590, not '\(raw)'")
+                }
+                options.active = counts.compactMap { $0 }
+            case "--window-seconds": options.windowSeconds = try integer(flag, 1...3600)
+            case "--poll-ms": options.pollMilliseconds = try integer(flag, 50...600_000)
+            case "--rate": options.rateBytesPerSecond = try integer(flag, 1...1_000_000)
+            case "--latency-rate": options.latencyRate = try integer(flag, 1024...100_000_000)
+            case "--skip-latency": options.skipLatency = true
+            case "--skip-rpc": options.skipRPC = true
+            case "--help", "-h": throw .help
+            default: throw .usage("unknown argument '\(flag)'")
+            }
+        }
+        return options
+    }
+}
