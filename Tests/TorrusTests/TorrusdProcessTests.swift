@@ -126,12 +126,14 @@ import Testing
             restarted = Self.childAria2c(of: run.process.processIdentifier) ?? 0
             return restarted != 0 && restarted != aria2c
         }
-        let second = #"{"source":"\#(peers.fileURL(name: "after.bin", size: 65536))","desiredStatus":"Active"}"#
-        var again = (status: 0, body: [UInt8]())
-        try await eventually("torrusd to accept downloads again") {
-            again = try await Self.request(http, port: port, method: "POST", path: "/v1/downloads", body: second)
-            return again.status == 201
+        try await eventually("torrusd to reconnect to the new aria2c") {
+            let ready = try await Self.request(http, port: port, method: "GET", path: "/readyz")
+            let body = try JSONSerialization.jsonObject(with: Data(ready.body)) as? [String: Any]
+            return ready.status == 200 && (body?["aria2"] as? [String: Any])?["pushConnected"] as? Bool == true
         }
+        let second = #"{"source":"\#(peers.fileURL(name: "after.bin", size: 65536))","desiredStatus":"Active"}"#
+        let again = try await Self.request(http, port: port, method: "POST", path: "/v1/downloads", body: second)
+        #expect(again.status == 201)
         let secondID = try #require((try JSONSerialization.jsonObject(with: Data(again.body)) as? [String: Any])?["id"] as? String)
         try await eventually("the second download to complete") {
             let download = try await Self.request(http, port: port, method: "GET", path: "/v1/downloads/\(secondID)")
