@@ -87,6 +87,18 @@ import Testing
         #expect(run.process.terminationStatus == 0)
     }
 
+    @Test func aMissingAria2cStopsTorrusdWithAClearError() async throws {
+        let data = FileManager.default.temporaryDirectory.appendingPathComponent("torrusd-data-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let run = try Self.start([
+            "TORRUS_API_TOKEN": "x", "TORRUS_LISTEN": "127.0.0.1:0", "TORRUS_DATA_DIR": data, "TORRUS_ARIA2C": "/nonexistent/aria2c",
+        ])
+        try await Self.waitForExit(run.process)
+        #expect(run.process.terminationStatus != 0)
+        #expect(run.text.contains("cannot spawn /nonexistent/aria2c"), "\(run.text)")
+        #expect(!run.text.contains("listening on"), "the server never opened")
+    }
+
     /// The README's run mode: no ARIA2_RPC_URL, so torrusd starts, uses and stops its own aria2c.
     @Test(.timeLimit(.minutes(1))) func managedAria2cDownloadsAndStopsWithTorrusd() async throws {
         let root = try TemporaryDirectory()

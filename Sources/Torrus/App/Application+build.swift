@@ -38,6 +38,7 @@ public func buildApplication(
     let reporter = ChannelReporter()
     let downloader: any Downloader
     var aria2: Aria2Adapter?
+    var managed: Aria2Supervisor?
     switch configuration.client {
     case .noop:
         let noop = NoopDownloader(reporter: reporter, duration: configuration.noopDuration)
@@ -55,6 +56,7 @@ public func buildApplication(
         } else {
             let supervisor = try managedAria2(configuration, downloadDirectory: roots.paths[0], logger: logger)
             services.append(supervisor)
+            managed = supervisor
             settings = Aria2Settings(
                 rpcURL: supervisor.process.rpcURL,
                 secret: supervisor.process.secret,
@@ -99,12 +101,17 @@ public func buildApplication(
         readiness: readiness,
         metrics: metrics
     )
-    return Application(
+    var application = Application(
         router: router,
         configuration: .init(address: .hostname(configuration.listenHost, port: configuration.listenPort), serverName: "torrus"),
         services: services,
         logger: logger
     )
+    if let managed {
+        // Accept requests only once the managed aria2c runs; a failure to start it stops torrusd.
+        application.beforeServerStarts { try await managed.started() }
+    }
+    return application
 }
 
 /// The HTTP surface: probes at the root, the API under `/v1` behind the bearer token (none when

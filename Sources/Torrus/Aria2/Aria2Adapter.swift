@@ -133,7 +133,13 @@ public final class Aria2Adapter: Service {
                 try await socket.connect()
             } catch {
                 socket.close()
-                if backoff.attempt == 0 { logger.warning("Cannot connect to aria2's WebSocket", metadata: ["error": "\(error)"]) }
+                // A managed aria2c is still starting during the first attempts: only a failure
+                // that lasts (about a second of retries) is worth a warning.
+                if backoff.attempt == 5 {
+                    logger.warning("Cannot connect to aria2's WebSocket; retrying", metadata: ["error": "\(error)"])
+                } else {
+                    logger.debug("Cannot connect to aria2's WebSocket yet", metadata: ["error": "\(error)"])
+                }
                 do { try await Task.sleep(for: backoff.next()) } catch { return }
                 continue
             }
@@ -203,7 +209,10 @@ public final class Aria2Adapter: Service {
                     if let previous, previous != id { self.logger.warning("aria2 restarted (new session)", metadata: ["session": "\(id)"]) }
                 }
                 let summary = try await resync.run()
-                self.logger.info(
+                // A sweep that changed nothing is routine: keep it out of the info log.
+                let acted = summary.readded + summary.completedOnDisk + summary.conflicts + summary.resultsRemoved > 0
+                self.logger.log(
+                    level: acted || reason != "sweep" ? .info : .debug,
                     "Resynced with aria2",
                     metadata: [
                         "reason": "\(reason)", "known": "\(summary.known)", "readded": "\(summary.readded)",

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import ServiceLifecycle
+import Synchronization
 
 /// Runs torrusd's own aria2c when no `ARIA2_RPC_URL` is given, so one process is all a user
 /// starts: loopback only, a fixed free port, a generated secret, its session in the data
@@ -10,14 +11,43 @@ import ServiceLifecycle
 final class Aria2Supervisor: Service {
     let process: Aria2Process
     private let logger: Logger
+    private let firstStart = Mutex<(result: Result<Void, any Error>?, waiters: [CheckedContinuation<Void, any Error>])>((nil, []))
 
     init(process: Aria2Process, logger: Logger) {
         self.process = process
         self.logger = logger
     }
 
+    /// Returns once aria2c runs for the first time (throws if it could not be started), so the
+    /// HTTP server opens only when downloads can be accepted.
+    func started() async throws {
+        try await withCheckedThrowingContinuation { continuation in
+            let result = firstStart.withLock { state in
+                if state.result == nil { state.waiters.append(continuation) }
+                return state.result
+            }
+            if let result { continuation.resume(with: result) }
+        }
+    }
+
+    private func finishFirstStart(_ result: Result<Void, any Error>) {
+        let waiters = firstStart.withLock { state in
+            guard state.result == nil else { return [CheckedContinuation<Void, any Error>]() }
+            state.result = result
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume(with: result) }
+    }
+
     func run() async throws {
-        try await start()
+        do {
+            try await start()
+            finishFirstStart(.success(()))
+        } catch {
+            finishFirstStart(.failure(error))
+            throw error
+        }
         var backoff = Backoff(base: .milliseconds(200), cap: .seconds(10))
         await withGracefulShutdownHandler {
             while !Task.isShuttingDownGracefully && !Task.isCancelled {
