@@ -121,14 +121,7 @@ import Testing
 
         let http = CurlHTTPClient()
         defer { http.shutdown() }
-        let body = #"{"source":"\#(peers.fileURL(name: "managed.bin", size: 65536))","desiredStatus":"Active"}"#
-        let created = try await Self.request(http, port: port, method: "POST", path: "/v1/downloads", body: body)
-        #expect(created.status == 201)
-        let id = try #require((try JSONSerialization.jsonObject(with: Data(created.body)) as? [String: Any])?["id"] as? String)
-        try await eventually("the download to complete") {
-            let download = try await Self.request(http, port: port, method: "GET", path: "/v1/downloads/\(id)")
-            return (try JSONSerialization.jsonObject(with: Data(download.body)) as? [String: Any])?["status"] as? String == "Complete"
-        }
+        try await Self.downloadToCompletion(peers.fileURL(name: "managed.bin", size: 65536), http: http, port: port)
         #expect(FileManager.default.fileExists(atPath: root.path + "/data/downloads/managed.bin"))
 
         // aria2c dies: torrusd starts a new one (same port), reconnects, and downloads go on.
@@ -143,14 +136,7 @@ import Testing
             let body = try JSONSerialization.jsonObject(with: Data(ready.body)) as? [String: Any]
             return ready.status == 200 && (body?["aria2"] as? [String: Any])?["pushConnected"] as? Bool == true
         }
-        let second = #"{"source":"\#(peers.fileURL(name: "after.bin", size: 65536))","desiredStatus":"Active"}"#
-        let again = try await Self.request(http, port: port, method: "POST", path: "/v1/downloads", body: second)
-        #expect(again.status == 201)
-        let secondID = try #require((try JSONSerialization.jsonObject(with: Data(again.body)) as? [String: Any])?["id"] as? String)
-        try await eventually("the second download to complete") {
-            let download = try await Self.request(http, port: port, method: "GET", path: "/v1/downloads/\(secondID)")
-            return (try JSONSerialization.jsonObject(with: Data(download.body)) as? [String: Any])?["status"] as? String == "Complete"
-        }
+        try await Self.downloadToCompletion(peers.fileURL(name: "after.bin", size: 65536), http: http, port: port)
 
         kill(run.process.processIdentifier, SIGTERM)
         try await Self.waitForExit(run.process)
@@ -158,6 +144,18 @@ import Testing
         // The aria2c it started is gone with it.
         #expect(kill(restarted, 0) == -1 && errno == ESRCH)
         #expect(FileManager.default.fileExists(atPath: root.path + "/data/aria2.session"))
+    }
+
+    /// Creates a download of `source` through torrusd's API (201) and waits until it is Complete.
+    static func downloadToCompletion(_ source: String, http: CurlHTTPClient, port: Int) async throws {
+        let body = #"{"source":"\#(source)","desiredStatus":"Active"}"#
+        let created = try await request(http, port: port, method: "POST", path: "/v1/downloads", body: body)
+        #expect(created.status == 201)
+        let id = try #require((try JSONSerialization.jsonObject(with: Data(created.body)) as? [String: Any])?["id"] as? String)
+        try await eventually("\(source) to complete") {
+            let download = try await request(http, port: port, method: "GET", path: "/v1/downloads/\(id)")
+            return (try JSONSerialization.jsonObject(with: Data(download.body)) as? [String: Any])?["status"] as? String == "Complete"
+        }
     }
 
     /// The pid of an `aria2c` whose parent is `parent`, from /proc.
