@@ -34,9 +34,9 @@ public struct Readiness: Sendable {
         public var ready: Bool
         public var error: String?
         /// With the aria2 client: its version, and whether push (the WebSocket) is connected.
-        public var aria2: Aria2Adapter.Readiness?
+        public var aria2: DownloaderReadiness?
 
-        public init(ready: Bool, error: String? = nil, aria2: Aria2Adapter.Readiness? = nil) {
+        public init(ready: Bool, error: String? = nil, aria2: DownloaderReadiness? = nil) {
             self.ready = ready
             self.error = error
             self.aria2 = aria2

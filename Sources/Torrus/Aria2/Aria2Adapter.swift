@@ -9,14 +9,6 @@ import Synchronization
 /// every connect and periodically; polls progress while anything is active; and removes aria2's
 /// results of downloads Torrus has recorded as finished. Its `downloader` serves the request path.
 public final class Aria2Adapter: Service {
-    public struct Readiness: Sendable, Encodable {
-        public var ready: Bool
-        public var error: String?
-        public var version: String?
-        public var pushConnected: Bool
-        public var webSocketSupported: Bool
-    }
-
     private let settings: Aria2Settings
     private let reporter: any Reporter
     private let repo: any DownloadReader & DownloadFinder
@@ -88,15 +80,15 @@ public final class Aria2Adapter: Service {
     }
 
     /// `/readyz`: aria2 must answer `getVersion` within ~300 ms.
-    public func readiness() async -> Readiness {
+    public func readiness() async -> DownloaderReadiness {
         let push = self.push.connected
         do {
             let version: [String: JSONValue] = try await rpc.call("aria2.getVersion", timeout: .milliseconds(300))
             var number: String?
             if case .string(let value)? = version["version"] { number = value }
-            return Readiness(ready: true, version: number, pushConnected: push, webSocketSupported: Curl.supportsWebSocket)
+            return DownloaderReadiness(ready: true, version: number, pushConnected: push, webSocketSupported: Curl.supportsWebSocket)
         } catch {
-            return Readiness(
+            return DownloaderReadiness(
                 ready: false,
                 error: "aria2 does not answer: \(error)",
                 pushConnected: push,

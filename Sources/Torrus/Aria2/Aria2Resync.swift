@@ -76,7 +76,7 @@ struct Aria2Resync {
         }
         for event in events { reporter.report(event) }
 
-        for download in lost {
+        for download in await stillLost(lost) {
             await readd(download, summary: &summary)
         }
         summary.resultsRemoved = await removeFinishedResults(statuses, downloads: downloads)
@@ -97,13 +97,6 @@ struct Aria2Resync {
             summary.conflicts += 1
             reporter.report(DownloaderEvent(gid: gid, .failed(DownloadFailure(code: "torrus-payload-exists", message: message))))
         case .addAgain:
-            // The lists were read a moment ago: a download created since then is being added by
-            // its own request right now. Ask once more before adding it a second time.
-            if let status: Aria2Status = try? await rpc.call("aria2.tellStatus", [.string(gid.rawValue), ["gid", "status"]]),
-                status.gidValue == gid
-            {
-                return
-            }
             var again = download
             // Paused stays paused; everything else goes back into aria2's queue.
             if download.status == .paused || download.desiredStatus == .paused { again.desiredStatus = .paused }
@@ -114,6 +107,19 @@ struct Aria2Resync {
             } catch {
                 logger.warning("Could not re-add a download aria2 had lost", metadata: ["gid": "\(gid)", "error": "\(error)"])
             }
+        }
+    }
+
+    /// The lists were read a moment ago: a download created since then is being added by its own
+    /// request right now. One multicall asks again for all of them; those aria2 knows by now are
+    /// not added a second time.
+    private func stillLost(_ lost: [Download]) async -> [Download] {
+        guard !lost.isEmpty else { return [] }
+        let calls = lost.map { Aria2Call("aria2.tellStatus", [.string($0.gid!.rawValue), ["gid"]]) }
+        guard let results = try? await rpc.multicall(calls) else { return lost }
+        return zip(lost, results).compactMap { download, result in
+            if case .failure(let error) = result, error.isGIDNotFound { return download }
+            return nil
         }
     }
 

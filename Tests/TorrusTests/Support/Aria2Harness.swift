@@ -17,6 +17,7 @@ final class Aria2Harness: @unchecked Sendable {
     private(set) var aria2: Aria2Process
     private var options: Aria2Process.Options
     let logs = CapturedLogs()
+    private let http = CurlHTTPClient()
     private var extraProcesses: [Aria2Process] = []
 
     init(aria2Arguments: [String] = []) throws {
@@ -70,8 +71,7 @@ final class Aria2Harness: @unchecked Sendable {
 
     /// Asks aria2 directly, bypassing Torrus, what it thinks of `gid`; nil when it does not know it.
     func aria2Status(_ gid: String) async throws -> Aria2Status? {
-        let http = CurlHTTPClient()
-        defer { http.shutdown() }
+        // One client (and thread) for all of a test's lookups; the URL is the same after a restart.
         let rpc = Aria2RPC(
             httpURL: aria2.rpcURL,
             secret: options.secret,
@@ -104,6 +104,7 @@ final class Aria2Harness: @unchecked Sendable {
         if ProcessInfo.processInfo.environment["TORRUS_TEST_LOGS"] != nil {
             print(logs.all.joined(separator: "\n"))
         }
+        http.shutdown()
         for process in extraProcesses { process.stop() }
         aria2.stop()
         peers.stop()
