@@ -96,7 +96,7 @@ struct Aria2IntegrationTests {
             let id = try await API.create(client, Self.body(harness.peers.missingURL(name: "nope.iso")))
             let failed = try await API.waitForStatus(client, id, "Failed")
             let error = try #require(failed["error"] as? [String: Any])
-            #expect(error["code"] as? String == "3")
+            #expect(error["code"] as? Int == 3)
             #expect((error["message"] as? String)?.contains("404") == true || (error["message"] as? String)?.contains("not found") == true)
         }
     }

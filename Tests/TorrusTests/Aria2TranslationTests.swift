@@ -24,13 +24,35 @@ import Testing
         #expect(Self.kinds(Self.status(aria2)).last == expected)
     }
 
-    @Test func anErrorCarriesAria2sCodeAndMessage() {
+    @Test func anErrorCarriesAria2sCodeAsANumberAndSaysInWordsWhatHappened() {
         let kinds = Self.kinds(
             Self.status("error") {
                 $0.errorCode = "3"; $0.errorMessage = "Resource not found"
             }
         )
-        #expect(kinds.last == .failed(DownloadFailure(code: "3", message: "Resource not found")))
+        #expect(kinds.last == .failed(DownloadFailure(code: 3, message: "The resource was not found (aria2 error 3: Resource not found)")))
+        let resume = Self.kinds(
+            Self.status("error") {
+                $0.errorCode = "8"; $0.errorMessage = "No URI available."
+            }
+        )
+        #expect(
+            resume.last
+                == .failed(
+                    DownloadFailure(
+                        code: 8,
+                        message:
+                            "The server does not support resuming, which this download needed; a retry starts it over (aria2 error 8: No URI available.)"
+                    )
+                )
+        )
+        #expect(
+            Self.kinds(
+                Self.status("error") {
+                    $0.errorCode = nil; $0.errorMessage = ""
+                }
+            ).last == .failed(DownloadFailure(code: 1, message: "An unknown error occurred (aria2 error 1)"))
+        )
     }
 
     @Test func aSeedingTorrentIsComplete() {

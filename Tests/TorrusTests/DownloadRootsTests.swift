@@ -15,9 +15,10 @@ private func makeDirectory(_ path: String) throws {
     try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
 }
 
+/// Why `targetPath` is refused when a download is created (resolved, then prepared), nil if it is not.
 private func rejection(_ roots: DownloadRoots, _ targetPath: String?) -> String? {
     do {
-        _ = try roots.resolve(targetPath)
+        try roots.prepare(try roots.resolve(targetPath))
         return nil
     } catch let error as TorrusError {
         #expect(error.code == .invalidInput)
@@ -43,7 +44,7 @@ struct DownloadRootsTests {
         #expect(throws: TorrusError.self) { try DownloadRoots(paths) }
     }
 
-    @Test(arguments: [nil, "", "   ", "\n\t"] as [String?])
+    @Test(arguments: [nil, "", "   "] as [String?])
     func resolveDefaultsToTheFirstRoot(_ targetPath: String?) throws {
         let roots = try DownloadRoots(["/data/downloads", "/srv/media"])
         #expect(try roots.resolve(targetPath) == "/data/downloads")
@@ -100,6 +101,14 @@ struct DownloadRootsTests {
         #expect(message.contains("/srv/media"))
     }
 
+    @Test(arguments: ["\n", "/x\n  dir=/etc", "/x\r", "\t/x", "/x\u{7F}", "/x\u{85}", "/x\u{9F}y"])
+    func resolveRejectsControlCharactersAnywhere(_ targetPath: String) throws {
+        let roots = try DownloadRoots(["/data/downloads"])
+        let message = try #require(rejection(roots, "/data/downloads" + targetPath))
+        #expect(message.contains("control characters"))
+        #expect(!message.contains("\n") && !message.contains("\r"))
+    }
+
     @Test func resolveRejectsASymlinkInsideARootPointingOutside() throws {
         try withScratchDirectory { base in
             let root = base + "/downloads"
@@ -140,7 +149,9 @@ struct DownloadRootsTests {
         }
     }
 
-    @Test func resolveAcceptsASymlinkThatStaysInsideTheRootsAndKeepsItsSpelling() throws {
+    /// Links below a root are never followed, not even ones that stay inside: the rule that
+    /// holds at creation must hold at every later use, and a link can be re-pointed any time.
+    @Test func aSymlinkBelowARootIsRefusedEvenWhenItStaysInside() throws {
         try withScratchDirectory { base in
             let root = base + "/downloads"
             let other = base + "/media"
@@ -149,9 +160,56 @@ struct DownloadRootsTests {
             try FileManager.default.createSymbolicLink(atPath: root + "/alias", withDestinationPath: root + "/real")
             try FileManager.default.createSymbolicLink(atPath: root + "/to-media", withDestinationPath: other)
             let roots = try DownloadRoots([root, other])
-            #expect(try roots.resolve(root + "/alias/x") == root + "/alias/x")
-            #expect(try roots.resolve(root + "/to-media") == root + "/to-media")
+            #expect(try roots.resolve(root + "/alias/x") == root + "/alias/x")  // lexically fine
+            #expect(rejection(roots, root + "/alias/x")?.contains("symbolic link ('alias')") == true)
+            #expect(rejection(roots, root + "/to-media")?.contains("symbolic link") == true)
         }
+    }
+
+    @Test func prepareCreatesTheDirectoryAsARealOneWithMode0755() throws {
+        try withScratchDirectory { base in
+            let root = base + "/downloads"
+            let roots = try DownloadRoots([root])
+            let target = try roots.resolve(root + "/tv/show/season 1")
+            try roots.prepare(target)
+            try roots.prepare(target)  // idempotent
+            let attributes = try FileManager.default.attributesOfItem(atPath: target)
+            #expect(attributes[.type] as? FileAttributeType == .typeDirectory)
+            #expect((attributes[.posixPermissions] as? Int).map { $0 & 0o777 & ~0o022 } == 0o755 & ~0o022)
+        }
+    }
+
+    @Test func prepareRefusesAFileWhereADirectoryShouldBe() throws {
+        try withScratchDirectory { base in
+            let root = base + "/downloads"
+            try makeDirectory(root)
+            _ = FileManager.default.createFile(atPath: root + "/tv", contents: Data("x".utf8))
+            let roots = try DownloadRoots([root])
+            #expect(rejection(roots, root + "/tv/show")?.contains("'tv' is not a directory") == true)
+        }
+    }
+
+    /// The check at hand-over: a directory replaced by a link after the download was created.
+    @Test func prepareRefusesADirectorySwappedForASymlinkLater() throws {
+        try withScratchDirectory { base in
+            let root = base + "/downloads"
+            let outside = base + "/etc"
+            try makeDirectory(outside)
+            let roots = try DownloadRoots([root])
+            let target = try roots.resolve(root + "/tv")
+            try roots.prepare(target)
+            try FileManager.default.removeItem(atPath: target)
+            try FileManager.default.createSymbolicLink(atPath: target, withDestinationPath: outside)
+            #expect(throws: TorrusError.self) { try roots.prepare(target) }
+            #expect(try FileManager.default.contentsOfDirectory(atPath: outside).isEmpty)
+        }
+    }
+
+    @Test func rootContainingPicksTheInnermostRoot() throws {
+        let roots = try DownloadRoots(["/data", "/data/media"])
+        #expect(roots.root(containing: "/data/media/tv") == "/data/media")
+        #expect(roots.root(containing: "/data/x") == "/data")
+        #expect(roots.root(containing: "/srv") == nil)
     }
 
     @Test func resolveAcceptsARootThatIsItselfASymlink() throws {
@@ -162,6 +220,8 @@ struct DownloadRootsTests {
             try FileManager.default.createSymbolicLink(atPath: root, withDestinationPath: real)
             let roots = try DownloadRoots([root])
             #expect(try roots.resolve(root + "/tv") == root + "/tv")
+            #expect(rejection(roots, root + "/tv") == nil)
+            #expect(FileManager.default.fileExists(atPath: real + "/tv"))
             #expect(rejection(roots, real + "/tv") != nil)  // lexically outside the configured root
         }
     }
@@ -170,6 +230,7 @@ struct DownloadRootsTests {
         try withScratchDirectory { base in
             let roots = try DownloadRoots([base + "/not/yet"])
             #expect(try roots.resolve(base + "/not/yet/a") == base + "/not/yet/a")
+            #expect(rejection(roots, base + "/not/yet/a") == nil)
             #expect(rejection(roots, base + "/not/other") != nil)
         }
     }

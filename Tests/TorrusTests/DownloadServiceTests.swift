@@ -121,7 +121,7 @@ import Testing
         let download = try await create(desired: .active)
         _ = try await repo.update(download.id) {
             $0.status = .failed
-            $0.error = DownloadFailure(code: "3", message: "not found")
+            $0.error = DownloadFailure(code: 3, message: "not found")
         }
         let retried = try await service.setDesiredStatus(download.id, to: .active)
         #expect(retried.gid != download.gid)

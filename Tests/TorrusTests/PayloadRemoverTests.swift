@@ -244,6 +244,56 @@ struct PayloadRemoverTests {
         }
     }
 
+    /// The download's own directory (or a parent of it) replaced by a link after the download was
+    /// created: the walk starts at the download root, so nothing outside is touched.
+    @Test(arguments: ["tv", "tv/show"])
+    func aTargetPathSwappedForASymlinkDeletesNothingOutside(_ swapped: String) throws {
+        try withScratch { s in
+            let targetPath = s.target + "/tv/show"
+            try s.makeDirectory(s.outside + "/show")
+            let victims = [s.outside + "/ep1.mkv", s.outside + "/show/ep1.mkv"]
+            for victim in victims {
+                try s.write(victim)
+                try s.write(victim + ".aria2")
+            }
+            // "tv" → outside (so tv/show is outside/show); "tv/show" → outside.
+            if swapped == "tv/show" { try s.makeDirectory(s.target + "/tv") }
+            try s.symlink(s.target + "/" + swapped, to: s.outside)
+
+            let report = PayloadRemover().remove(files: [targetPath + "/ep1.mkv"], name: "ep1.mkv", in: targetPath, root: s.target)
+
+            for victim in victims {
+                #expect(s.exists(victim))
+                #expect(s.exists(victim + ".aria2"))
+            }
+            #expect(report.removed.isEmpty)
+            #expect(!report.skipped.isEmpty)
+        }
+    }
+
+    @Test func withTheRootGivenARealTargetPathIsEmptiedAsBefore() throws {
+        try withScratch { s in
+            let targetPath = s.target + "/tv/show"
+            let file = targetPath + "/ep1.mkv"
+            try s.write(file)
+            try s.write(file + ".aria2")
+            let report = PayloadRemover().remove(files: [file], name: "ep1.mkv", in: targetPath, root: s.target)
+            #expect(!s.exists(file) && !s.exists(file + ".aria2"))
+            #expect(s.exists(targetPath))
+            #expect(Set(report.removed) == [file, file + ".aria2"])
+        }
+    }
+
+    @Test func aTargetPathOutsideTheGivenRootRemovesNothing() throws {
+        try withScratch { s in
+            let file = s.outside + "/x.bin"
+            try s.write(file)
+            let report = PayloadRemover().remove(files: [file], name: "x.bin", in: s.outside, root: s.target)
+            #expect(s.exists(file))
+            #expect(report.removed.isEmpty)
+        }
+    }
+
     @Test func neverDescendsThroughASymlinkDeeperDown() throws {
         try withScratch { s in
             let victim = s.outside + "/nested/victim.txt"

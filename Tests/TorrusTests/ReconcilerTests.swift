@@ -62,7 +62,7 @@ final class CountingRepo: DownloadRepo {
         let download = makeDownload(status: .active)
         _ = try await repo.insert(download)
         // A late terminal event of the transfer this download had before a retry.
-        await reconciler.apply(DownloaderEvent(gid: .random(), .failed(DownloadFailure(code: "1", message: "old"))))
+        await reconciler.apply(DownloaderEvent(gid: .random(), .failed(DownloadFailure(code: 1, message: "old"))))
         await reconciler.apply(DownloaderEvent(gid: .random(), .completed))
         #expect(try await stored(download) == download)
     }
@@ -70,7 +70,7 @@ final class CountingRepo: DownloadRepo {
     @Test func aFailureStoresTheDownloadersErrorAndARetryClearsIt() async throws {
         let download = makeDownload(status: .active)
         _ = try await repo.insert(download)
-        let failure = DownloadFailure(code: "3", message: "Resource not found")
+        let failure = DownloadFailure(code: 3, message: "Resource not found")
         await reconciler.apply(DownloaderEvent(gid: download.gid!, .failed(failure)))
         var current = try await stored(download)
         #expect(current.status == .failed)

@@ -34,7 +34,7 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible {
         download.name = "ubuntu.iso"
         download.files = [DownloadFile(path: "/data/downloads/ubuntu.iso", length: 42, completed: 7)]
         download.progress = DownloadProgress(completedLength: 7, totalLength: 42, downloadSpeed: 3, uploadSpeed: 1)
-        download.error = DownloadFailure(code: "3", message: "Resource not found")
+        download.error = DownloadFailure(code: 3, message: "Resource not found")
         download.infoHash = "0123456789abcdef0123456789abcdef01234567"
 
         #expect(try await repo.insert(download) == .inserted(download))

@@ -37,9 +37,35 @@ struct SourceURITests {
         #expect(try SourceURI.validate(source) == source)
     }
 
-    @Test func trimsSurroundingWhitespace() throws {
-        #expect(try SourceURI.validate("  \thttps://example.com/a \n") == "https://example.com/a")
-        #expect(try SourceURI.validate("\n magnet:?xt=urn:btih:\(hexHash) ") == "magnet:?xt=urn:btih:\(hexHash)")
+    @Test func trimsSurroundingSpaces() throws {
+        #expect(try SourceURI.validate("  https://example.com/a ") == "https://example.com/a")
+        #expect(try SourceURI.validate(" magnet:?xt=urn:btih:\(hexHash) ") == "magnet:?xt=urn:btih:\(hexHash)")
+    }
+
+    /// A newline or tab is refused wherever it is, at the ends too: aria2 writes sources into its
+    /// line-based session file.
+    @Test(arguments: ["\thttps://example.com/a", "https://example.com/a\n", "https://example.com/a\r\n dir=/etc", "\u{85}https://example.com/a"])
+    func rejectsControlCharactersEvenAtTheEnds(_ source: String) {
+        #expect(rejection(source)?.hasPrefix("source must not contain control characters") == true)
+    }
+
+    @Test(arguments: [
+        "https://example.com/a.iso", "https://example.com/dir/My%20File.mkv?x=1", "ftp://h/", "https://h",
+        "magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567&dn=Big+Show%20S01",
+    ])
+    func suggestsTheNameTheDownloaderWillUse(_ source: String) {
+        let expected = ["a.iso", "My File.mkv", "index.html", "index.html", "Big Show S01"]
+        let sources = [
+            "https://example.com/a.iso", "https://example.com/dir/My%20File.mkv?x=1", "ftp://h/", "https://h",
+            "magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567&dn=Big+Show%20S01",
+        ]
+        #expect(SourceURI.suggestedName(source) == expected[sources.firstIndex(of: source)!])
+    }
+
+    @Test func suggestsNoNameThatIsAPathOrHostile() {
+        #expect(SourceURI.suggestedName("magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567") == nil)
+        #expect(SourceURI.suggestedName("https://h/a/%2E%2E") == nil)
+        #expect(SourceURI.suggestedName("https://h/x%2F..%2Fpasswd") == "passwd")
     }
 
     @Test(arguments: [
@@ -60,7 +86,7 @@ struct SourceURITests {
         #expect(rejection(source) == "source must be an http, https, ftp, sftp or magnet URI")
     }
 
-    @Test(arguments: ["", "   ", "\n\t"])
+    @Test(arguments: ["", "   "])
     func rejectsEmpty(_ source: String) {
         #expect(rejection(source) == "source is empty")
     }

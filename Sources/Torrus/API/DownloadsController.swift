@@ -6,14 +6,14 @@ import Hummingbird
 struct DownloadsController {
     let service: DownloadService
 
-    func addRoutes(to group: RouterGroup<TorrusRequestContext>) {
+    func addRoutes(to group: RouterGroup<TorrusRequestContext>, at base: String, table: RouteTable) {
         group.get("downloads", use: list)
         group.post("downloads", use: create)
         group.get("downloads/:id", use: get)
         group.patch("downloads/:id", use: patch)
         group.delete("downloads/:id", use: delete)
-        MethodNotAllowed.register(on: group, path: "downloads", allowed: [.get, .post])
-        MethodNotAllowed.register(on: group, path: "downloads/:id", allowed: [.get, .patch, .delete])
+        table.add(base + "/downloads", [.get, .post])
+        table.add(base + "/downloads/:id", [.get, .patch, .delete])
     }
 
     @Sendable func list(_ request: Request, context: TorrusRequestContext) async throws -> Response {
@@ -60,23 +60,5 @@ struct DownloadsController {
             throw TorrusError.notFound("'\(raw)' is not a download id; ids are UUIDs.")
         }
         return id
-    }
-}
-
-/// Answers a known path with an unsupported method with 405 and `Allow`, instead of the
-/// router's default 404 (which would suggest the resource does not exist).
-enum MethodNotAllowed {
-    static func register(on group: RouterGroup<TorrusRequestContext>, path: RouterPath, allowed: [HTTPRequest.Method]) {
-        let allow = allowed.map(\.rawValue).joined(separator: ", ")
-        for method in [HTTPRequest.Method.get, .post, .put, .patch, .delete] where !allowed.contains(method) {
-            group.on(path, method: method) { _, _ -> Response in
-                throw ProblemDetails(
-                    .methodNotAllowed,
-                    slug: "method-not-allowed",
-                    detail: "\(method.rawValue) is not supported here; allowed: \(allow).",
-                    headers: [.allow: allow]
-                )
-            }
-        }
     }
 }

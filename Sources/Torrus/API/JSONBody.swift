@@ -1,9 +1,10 @@
 import Foundation
 import Hummingbird
 
-/// Strict JSON request bodies: `application/json` only (415), at most 1 MiB (413), and
-/// malformed JSON, unknown or read-only fields and wrong types rejected with a 400 that says
-/// which field is wrong.
+/// Strict JSON request bodies: `application/json` in UTF-8 only (415), at most 1 MiB (413), and
+/// malformed JSON, unknown, read-only or repeated fields, control characters in any string and
+/// wrong types rejected with a 400 that says which field is wrong. `null` for an optional field
+/// means the same as leaving the field out.
 enum JSONBody {
     static let maxSize = 1 << 20
 
@@ -25,6 +26,27 @@ enum JSONBody {
             throw ProblemDetails.badRequest("A JSON request body is required.")
         }
         try checkContentType(request.headers[.contentType])
+        let bytes = body.readableBytesView
+        // JSON in UTF-8 never holds a NUL byte; without this check the decoder would guess
+        // UTF-16 from the zero bytes and accept a body that is not the UTF-8 the API promises.
+        guard !bytes.contains(0), String(validating: bytes, as: UTF8.self) != nil else {
+            throw ProblemDetails(
+                .unsupportedMediaType,
+                slug: "unsupported-media-type",
+                detail: "The request body is not valid UTF-8; JSON bodies must be UTF-8.",
+                headers: [.accept: "application/json"]
+            )
+        }
+        switch JSONBodyScanner.scan(bytes) {
+        case .duplicateKey(let field):
+            throw ProblemDetails.badRequest("Field '\(TextRules.escapingControls(field))' appears more than once.")
+        case .controlCharacter(let field, let scalar):
+            throw ProblemDetails.badRequest(
+                "Field '\(TextRules.escapingControls(field))' contains a control character (\(TextRules.describe(scalar))); control characters are not allowed in any field."
+            )
+        case nil:
+            break
+        }
         do {
             return try JSONDecoder().decode(T.self, from: Data(buffer: body))
         } catch let error as TorrusError {
@@ -61,6 +83,7 @@ enum JSONBody {
             if context.codingPath.isEmpty { return "The request body must be a JSON object." }
             return "Field '\(path(context.codingPath))' must be \(describe(type))."
         case .valueNotFound(let type, let context):
+            if context.codingPath.isEmpty { return "The request body must be a JSON object, not null." }
             return "Field '\(path(context.codingPath))' must be \(describe(type)), not null."
         case .keyNotFound(let key, let context):
             return "Field '\(path(context.codingPath + [key]))' is required."

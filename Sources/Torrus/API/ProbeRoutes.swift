@@ -7,7 +7,8 @@ struct ProbeRoutes {
     let readiness: Readiness
     let registry: PrometheusCollectorRegistry
 
-    func addRoutes(to router: Router<TorrusRequestContext>) {
+    func addRoutes(to router: Router<TorrusRequestContext>, table: RouteTable) {
+        for path in ["/healthz", "/readyz", "/metrics"] { table.add(path, [.get]) }
         router.get("healthz") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: "ok")))
         }

@@ -1,31 +1,43 @@
 import Foundation
 import Hummingbird
+import Logging
+import NIOCore
 
 /// An RFC 9457 problem response (`application/problem+json`). Every error Torrus returns,
-/// from any layer, is one of these; `ProblemMiddleware` makes sure of it.
-public struct ProblemDetails: Error, Encodable, Sendable {
+/// from any layer, is one of these; `ErrorMappingMiddleware` makes sure of it.
+///
+/// It is an `HTTPResponseError`, so everything between the mapping and `ProblemMiddleware`
+/// (Hummingbird's metrics middleware above all) sees the real status of a failed request.
+public struct ProblemDetails: HTTPResponseError, Encodable, Sendable {
     /// A stable identifier of the kind of problem, e.g. `urn:torrus:problem:conflict`.
     public var type: String
     public var title: String
-    public var status: Int
+    public var statusCode: Int
     public var detail: String
     /// The request path the problem occurred on.
     public var instance: String?
     /// The request id, to find the matching log lines.
     public var requestId: String?
     /// Extra headers the response must carry (e.g. `WWW-Authenticate`, `Allow`).
-    var headers: HTTPFields = [:]
+    public var headers: HTTPFields = [:]
+
+    public var status: HTTPResponse.Status { HTTPResponse.Status(code: statusCode) }
 
     enum CodingKeys: String, CodingKey {
-        case type, title, status, detail, instance, requestId
+        case type, title, detail, instance, requestId
+        case statusCode = "status"
     }
 
     public init(_ status: HTTPResponse.Status, slug: String, detail: String, headers: HTTPFields = [:]) {
         self.type = "urn:torrus:problem:\(slug)"
         self.title = status.reasonPhrase
-        self.status = status.code
+        self.statusCode = status.code
         self.detail = detail
         self.headers = headers
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        response(instance: request.uri.path, requestID: (context as? TorrusRequestContext)?.requestID ?? "")
     }
 
     func response(instance: String, requestID: String) -> Response {
@@ -35,11 +47,7 @@ public struct ProblemDetails: Error, Encodable, Sendable {
         let body = (try? JSONCoding.encoder().encode(problem)) ?? Data(#"{"title":"Internal Server Error","status":500}"#.utf8)
         var headers = self.headers
         headers[.contentType] = "application/problem+json"
-        return Response(
-            status: HTTPResponse.Status(code: status),
-            headers: headers,
-            body: .init(byteBuffer: ByteBuffer(bytes: body))
-        )
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 }
 
@@ -57,5 +65,32 @@ extension ProblemDetails {
 
     static func badRequest(_ detail: String) -> ProblemDetails {
         ProblemDetails(.badRequest, slug: "invalid-request", detail: detail)
+    }
+
+    /// Any error as the problem the client sees. Unexpected errors are logged (not returned:
+    /// their text may contain internals) and answered with a generic 500.
+    init(mapping error: any Error, logger: Logger) {
+        switch error {
+        case let problem as ProblemDetails:
+            self = problem
+        case let error as TorrusError:
+            self.init(error)
+        case is NIOTooManyBytesError:
+            self.init(.contentTooLarge, slug: "body-too-large", detail: "The request body exceeds \(JSONBody.maxSize) bytes.")
+        case let error as HTTPError:
+            self.init(
+                error.status,
+                slug: error.status == .notFound ? "not-found" : "http-\(error.status.code)",
+                detail: error.body ?? (error.status == .notFound ? "No such resource." : error.status.reasonPhrase),
+                headers: error.headers
+            )
+        default:
+            logger.error("Unhandled error", metadata: ["error": "\(String(reflecting: error))"])
+            self.init(
+                .internalServerError,
+                slug: "internal",
+                detail: "An unexpected error occurred; the request id identifies it in the server log."
+            )
+        }
     }
 }

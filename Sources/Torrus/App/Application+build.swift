@@ -72,6 +72,7 @@ public func buildApplication(
             reporter: reporter,
             repo: repo,
             feed: feed,
+            roots: roots,
             metricsFactory: metricsFactory,
             logger: adapterLogger
         )
@@ -103,6 +104,7 @@ public func buildApplication(
     )
     var application = Application(
         router: router,
+        server: .http1(configuration: .init(additionalChannelHandlers: [ParseErrorProblemHandler()])),
         configuration: .init(address: .hostname(configuration.listenHost, port: configuration.listenPort), serverName: "torrus"),
         services: services,
         logger: logger
@@ -116,22 +118,27 @@ public func buildApplication(
 
 /// The HTTP surface: probes at the root, the API under `/v1` behind the bearer token (none when
 /// `apiToken` is nil, for development). Middleware order, outermost first: request id, access
-/// log, problem mapping, metrics — so the log sees the final status of every request.
+/// log, problem responses, metrics, error mapping, methods — so the log sees the final status
+/// of every request and the metrics see the real status of every failed one.
 public func buildRouter(
     service: DownloadService,
     apiToken: String?,
     readiness: Readiness,
     metrics: PrometheusCollectorRegistry
 ) -> Router<TorrusRequestContext> {
-    let router = Router(context: TorrusRequestContext.self)
+    // HEAD runs the GET route (MethodsMiddleware then drops the body, keeping its length).
+    let router = Router(context: TorrusRequestContext.self, options: .autoGenerateHeadEndpoints)
+    let routes = RouteTable()
     router.add(middleware: RequestIDMiddleware())
     router.add(middleware: AccessLogMiddleware())
     router.add(middleware: ProblemMiddleware())
     router.add(middleware: MetricsMiddleware())
-    ProbeRoutes(readiness: readiness, registry: metrics).addRoutes(to: router)
+    router.add(middleware: ErrorMappingMiddleware())
+    router.add(middleware: MethodsMiddleware(routes: routes))
+    ProbeRoutes(readiness: readiness, registry: metrics).addRoutes(to: router, table: routes)
     let v1 = router.group("v1")
     if let apiToken { v1.add(middleware: BearerAuthMiddleware(token: apiToken)) }
-    DownloadsController(service: service).addRoutes(to: v1)
+    DownloadsController(service: service).addRoutes(to: v1, at: "/v1", table: routes)
     return router
 }
 

@@ -31,6 +31,7 @@ public final class Aria2Adapter: Service {
         reporter: any Reporter,
         repo: any DownloadReader & DownloadFinder,
         feed: ChangeFeed,
+        roots: DownloadRoots,
         metricsFactory: any MetricsFactory,
         logger: Logger
     ) {
@@ -51,7 +52,7 @@ public final class Aria2Adapter: Service {
             logger: logger,
             pushConnected: { push.connected }
         )
-        commands = Aria2Downloader(rpc: rpc, poller: poller, logger: logger)
+        commands = Aria2Downloader(rpc: rpc, poller: poller, roots: roots, reporter: reporter, logger: logger)
         (notifications, notificationContinuation) = AsyncStream.makeStream(of: Aria2Notification.self)
         if !Curl.supportsWebSocket {
             logger.warning(

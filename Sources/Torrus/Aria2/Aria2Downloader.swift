@@ -7,12 +7,24 @@ struct Aria2Downloader: Downloader {
     let rpc: Aria2RPC
     /// Told when something may have become active, so the progress poll starts at once.
     let poller: Aria2ProgressPoller
+    /// Where aria2 may write; checked again at every hand-over.
+    let roots: DownloadRoots
+    /// A download refused at hand-over fails through the event path, like any other failure.
+    let reporter: any Reporter
     let logger: Logger
 
     /// `addUri` under Torrus's own GID. `auto-file-renaming=false` makes aria2 refuse to write
     /// `name.1` next to an existing file: a re-add never produces a second copy.
+    ///
+    /// A download that failed because its server cannot resume (aria2's code 8: the server
+    /// ignores HTTP ranges) starts over cleanly: its partial file and `.aria2` control file go
+    /// first, or aria2 would try to resume them and fail the same way on every retry. (aria2's
+    /// own `always-resume=false` is no way out: aria2 1.36 frees memory its disk cache still
+    /// uses when it falls back to a full download, and crashes — aria2 issue #2384.)
     func start(_ download: Download) async throws {
         let gid = try Self.gid(of: download)
+        try handOver(download, gid: gid)
+        if download.error?.code == 8 { removePartialPayload(of: download) }
         var options: [String: JSONValue] = [
             "gid": .string(gid.rawValue),
             "dir": .string(download.targetPath),
@@ -45,6 +57,13 @@ struct Aria2Downloader: Downloader {
     /// partial file.
     func resume(_ download: Download) async throws {
         let gid = try Self.gid(of: download)
+        do {
+            try handOver(download, gid: gid)
+        } catch {
+            // Refused: aria2 must not keep it either, or an unpause later would write there.
+            try? await ignoringNotFound { try await rpc.call("aria2.forceRemove", [.string(gid.rawValue)]) }
+            throw error
+        }
         do {
             try await rpc.call("aria2.unpause", [.string(gid.rawValue)])
         } catch {
@@ -100,8 +119,23 @@ struct Aria2Downloader: Downloader {
             try await ignoringNotFound { try await rpc.call("aria2.removeDownloadResult", [.string(stale)]) }
         }
         guard deleteFiles else { return }
-        let files = Set(download.files.map(\.path) + (status?.payloadFiles.map(\.path) ?? []))
-        let report = PayloadRemover().remove(files: Array(files), name: download.name, in: download.targetPath)
+        removePayload(of: download, files: download.files.map(\.path) + (status?.payloadFiles.map(\.path) ?? []), gid: gid)
+    }
+
+    private func removePartialPayload(of download: Download) {
+        guard let gid = download.gid else { return }
+        logger.info("Starting over: the server cannot resume the partial file", metadata: ["gid": "\(gid)"])
+        removePayload(of: download, files: download.files.map(\.path), gid: gid)
+    }
+
+    /// The `PayloadRemover` walk from the download's root, so a `targetPath` replaced by a
+    /// symbolic link deletes nothing.
+    private func removePayload(of download: Download, files: [String], gid: GID) {
+        guard let root = roots.root(containing: download.targetPath) else {
+            logger.warning("Files left in place: the download's targetPath is in none of the download roots", metadata: ["gid": "\(gid)"])
+            return
+        }
+        let report = PayloadRemover().remove(files: Array(Set(files)), name: download.name, in: download.targetPath, root: root)
         logger.info(
             "Deleted download files",
             metadata: ["gid": "\(gid)", "removed": "\(report.removed.count)", "skipped": "\(report.skipped)"]
@@ -124,6 +158,31 @@ struct Aria2Downloader: Downloader {
             try await Task.sleep(for: .milliseconds(20))
         }
         throw TorrusError.downloaderUnavailable("aria2 did not stop GID \(gid) within 5 s")
+    }
+
+    /// Every hand-over to aria2 (create, resume, retry, re-add after a resync) passes here, so a
+    /// value stored before today's rules, or a directory replaced by a symbolic link since the
+    /// download was created, never reaches aria2: the download fails with the reason instead.
+    private func handOver(_ download: Download, gid: GID) throws {
+        let failure: DownloadFailure
+        if let control = TextRules.firstControl(in: download.source) ?? TextRules.firstControl(in: download.targetPath) {
+            // aria2's code 28: an option (or URI) aria2 must not be given.
+            failure = DownloadFailure(
+                code: 28,
+                message: "Not handed to aria2: the source or targetPath holds a control character (\(TextRules.describe(control.value)))"
+            )
+        } else {
+            do {
+                try roots.prepare(download.targetPath)
+                return
+            } catch {
+                // aria2's code 18: the directory cannot be created (safely).
+                failure = DownloadFailure(code: 18, message: "Not handed to aria2: \((error as? TorrusError)?.message ?? "\(error)")")
+            }
+        }
+        logger.warning("Download refused at hand-over", metadata: ["gid": "\(gid)", "reason": "\(failure.message)"])
+        reporter.report(DownloaderEvent(gid: gid, .failed(failure)))
+        throw TorrusError.conflict(failure.message)
     }
 
     /// Runs aria2 calls, reporting their failures as the service expects them.

@@ -8,6 +8,8 @@ public enum Aria2Error: Error, Sendable, Equatable, CustomStringConvertible {
     case timeout(method: String)
     /// aria2 answered something that is not the JSON-RPC Torrus expects.
     case malformed(String)
+    /// Torrus would not send the call (a value aria2 must never see).
+    case refused(String)
 
     /// aria2 says "this GID does not exist", in any of its wordings: `GID … is not found`,
     /// `Active Download not found for GID#…`, `No such download for GID#…`,
@@ -25,14 +27,17 @@ public enum Aria2Error: Error, Sendable, Equatable, CustomStringConvertible {
         case .unavailable(let reason): "aria2 is unavailable: \(reason)"
         case .timeout(let method): "aria2 did not answer \(method) in time"
         case .malformed(let reason): "aria2 sent an unexpected answer: \(reason)"
+        case .refused(let reason): reason
         }
     }
 
-    /// How the service reports it: a 502 either way, with a code telling the two apart.
+    /// How the service reports it: a 502 for aria2's failures, with a code telling the two apart;
+    /// a 409 for a call Torrus refused to make.
     var torrusError: TorrusError {
         switch self {
         case .rpc: .downloaderRejected(description)
         case .unavailable, .timeout, .malformed: .downloaderUnavailable(description)
+        case .refused: .conflict(description)
         }
     }
 }

@@ -41,19 +41,22 @@ final class Aria2RPC: Sendable {
     func call<R: Decodable>(_ method: String, _ params: [JSONValue] = [], as type: R.Type = R.self, timeout: Duration? = nil)
         async throws(Aria2Error) -> R
     {
-        let result = try await rawCall(method, withToken(params), timeout: timeout ?? self.timeout)
+        let result = try await rawCall(method, withToken(try safe(method, params)), timeout: timeout ?? self.timeout)
         return try Self.decode(result, as: R.self)
     }
 
     /// Calls `method` when only success matters.
     func call(_ method: String, _ params: [JSONValue] = [], timeout: Duration? = nil) async throws(Aria2Error) {
-        _ = try await rawCall(method, withToken(params), timeout: timeout ?? self.timeout)
+        _ = try await rawCall(method, withToken(try safe(method, params)), timeout: timeout ?? self.timeout)
     }
 
     /// Runs all `calls` in one `system.multicall` round trip; one result per call, in order.
     func multicall(_ calls: [Aria2Call]) async throws(Aria2Error) -> [Result<JSONValue, Aria2Error>] {
         guard !calls.isEmpty else { return [] }
-        let entries: [JSONValue] = calls.map { .object(["methodName": .string($0.method), "params": .array(withToken($0.params))]) }
+        var entries: [JSONValue] = []
+        for call in calls {
+            entries.append(.object(["methodName": .string(call.method), "params": .array(withToken(try safe(call.method, call.params)))]))
+        }
         let result = try await rawCall("system.multicall", [.array(entries)], timeout: timeout)
         guard case .array(let items) = result, items.count == calls.count else {
             throw .malformed("system.multicall returned \(calls.count) calls' results in an unexpected shape")
@@ -74,6 +77,17 @@ final class Aria2RPC: Sendable {
         } catch {
             throw .malformed("cannot read \(R.self): \(error)")
         }
+    }
+
+    /// The last line of defence: aria2 writes option values and URIs into its line-based session
+    /// file unescaped, so nothing holding a control character is ever sent, whatever called.
+    private func safe(_ method: String, _ params: [JSONValue]) throws(Aria2Error) -> [JSONValue] {
+        for param in params {
+            if let control = param.firstControlCharacter {
+                throw .refused("\(method) not sent: a value holds a control character (\(TextRules.describe(control.value)))")
+            }
+        }
+        return params
     }
 
     private func withToken(_ params: [JSONValue]) -> [JSONValue] {

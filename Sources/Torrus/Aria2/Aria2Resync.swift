@@ -95,7 +95,7 @@ struct Aria2Resync {
             reporter.report(DownloaderEvent(gid: gid, .completed))
         case .conflict(let message):
             summary.conflicts += 1
-            reporter.report(DownloaderEvent(gid: gid, .failed(DownloadFailure(code: "torrus-payload-exists", message: message))))
+            reporter.report(DownloaderEvent(gid: gid, .failed(DownloadFailure(code: 13, message: message))))
         case .addAgain:
             var again = download
             // Paused stays paused; everything else goes back into aria2's queue.

@@ -34,13 +34,14 @@ enum Aria2Translation {
         case "complete": .completed
         case "removed": .cancelled
         case "error":
-            .failed(
-                DownloadFailure(
-                    code: status.errorCode ?? "1",
-                    message: status.errorMessage.flatMap { $0.isEmpty ? nil : $0 } ?? "aria2 reported error \(status.errorCode ?? "1")"
-                )
-            )
+            .failed(failure(status))
         default: nil
         }
+    }
+
+    /// aria2's `errorCode` is a number sent as a string; absent or unreadable means unknown (1).
+    static func failure(_ status: Aria2Status) -> DownloadFailure {
+        let code = status.errorCode.flatMap { Int($0) } ?? 1
+        return DownloadFailure(code: code, message: Aria2ErrorCode.message(code: code, aria2Message: status.errorMessage))
     }
 }

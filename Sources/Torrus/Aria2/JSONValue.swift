@@ -48,3 +48,16 @@ public enum JSONValue: Sendable, Equatable, Codable, ExpressibleByStringLiteral,
         }
     }
 }
+
+extension JSONValue {
+    /// The first control character in any string or key of this value, nested ones included.
+    var firstControlCharacter: Unicode.Scalar? {
+        switch self {
+        case .string(let value): TextRules.firstControl(in: value)
+        case .array(let values): values.lazy.compactMap(\.firstControlCharacter).first
+        case .object(let members):
+            members.lazy.compactMap { key, value in TextRules.firstControl(in: key) ?? value.firstControlCharacter }.first
+        case .null, .bool, .number: nil
+        }
+    }
+}

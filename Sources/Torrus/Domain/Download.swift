@@ -87,12 +87,13 @@ public struct DownloadProgress: Sendable, Equatable, Codable {
     }
 }
 
-/// Why a download failed, in the downloader's own terms (aria2's `errorCode`/`errorMessage`).
+/// Why a download failed: a number as aria2 defines its error codes (Torrus's own checks use the
+/// aria2 code of the same meaning) and a message in words.
 public struct DownloadFailure: Sendable, Equatable, Codable {
-    public var code: String
+    public var code: Int
     public var message: String
 
-    public init(code: String, message: String) {
+    public init(code: Int, message: String) {
         self.code = code
         self.message = message
     }

@@ -12,6 +12,8 @@ public enum SourceURI {
 
     static let schemeMessage = "source must be an http, https, ftp, sftp or magnet URI"
     static let magnetMessage = "magnet source needs xt=urn:btih: with a 40-hex or 32-base32 info-hash"
+    static let encodedControlMessage =
+        "source must not contain percent-encoded control characters (such as %00 or %0A) in its host, path or magnet parameters"
 
     /// Trims whitespace and validates a download source. Accepts well-formed `http`, `https`, `ftp`, `sftp`
     /// URIs (scheme case-insensitive, non-empty host, no whitespace or control characters, valid port if any,
@@ -20,14 +22,22 @@ public enum SourceURI {
     /// file:, javascript:, relative strings, empty) throws TorrusError.invalidInput with a message naming what is wrong.
     /// Returns the trimmed source unchanged otherwise.
     public static func validate(_ raw: String) throws -> String {
-        let source = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+        // Checked before trimming: a leading or trailing newline is as hostile as one inside.
+        if let control = TextRules.firstControl(in: raw) {
+            throw TorrusError.invalidInput("source must not contain control characters (found \(TextRules.describe(control.value)))")
+        }
+        let source = raw.trimmingCharacters(in: .whitespaces)
         guard !source.isEmpty else { throw TorrusError.invalidInput("source is empty") }
         guard source.utf8.count <= maxBytes else {
             throw TorrusError.invalidInput("source is longer than \(maxBytes) bytes")
         }
-        // Embedded whitespace or control characters make aria2 (and its logs) see a different URI than we validated.
-        guard !source.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.properties.generalCategory == .control })
-        else { throw TorrusError.invalidInput("source contains whitespace or control characters") }
+        // Embedded whitespace, invisible or bidi-override characters make aria2, its logs and a
+        // reader of the API see a different URI than the one that was validated.
+        if let hidden = source.unicodeScalars.first(where: TextRules.isInvisible) {
+            throw TorrusError.invalidInput("source must not contain invisible or bidi-control characters (found \(TextRules.describe(hidden.value)))")
+        }
+        guard !source.unicodeScalars.contains(where: { $0.properties.isWhitespace })
+        else { throw TorrusError.invalidInput("source contains whitespace") }
 
         guard let colon = source.firstIndex(of: ":"), isScheme(source[..<colon]) else {
             throw TorrusError.invalidInput(schemeMessage)
@@ -37,6 +47,8 @@ public enum SourceURI {
         switch scheme {
         case "magnet":
             guard magnetInfoHash(source) != nil else { throw TorrusError.invalidInput(magnetMessage) }
+            // aria2 decodes dn= into a name; encoded, a control character would still arrive.
+            guard !hasEncodedControl(rest) else { throw TorrusError.invalidInput(encodedControlMessage) }
         case "http", "https", "ftp", "sftp":
             try validateHierarchical(rest, scheme: scheme)
         default:
@@ -125,6 +137,11 @@ public enum SourceURI {
             else { throw TorrusError.invalidInput("source host is not valid") }
         }
 
+        // The host is what aria2 resolves and the path what it names the file after, both
+        // percent-decoded: %00 or %0A there is a control character by the time it is used.
+        let path = afterSlashes.dropFirst(authority.count).prefix { $0 != "?" && $0 != "#" }
+        guard !hasEncodedControl(authority), !hasEncodedControl(path) else { throw TorrusError.invalidInput(encodedControlMessage) }
+
         if let port {
             guard !port.isEmpty, port.utf8.count <= 5, port.unicodeScalars.allSatisfy(isASCIIDigit),
                 let number = Int(port), (1...65535).contains(number)
@@ -174,6 +191,61 @@ public enum SourceURI {
             }
         }
         return true
+    }
+
+    /// Whether percent-decoding `text` yields a control character (C0, DEL or C1).
+    private static func hasEncodedControl(_ text: Substring) -> Bool {
+        guard text.utf8.contains(UInt8(ascii: "%")) else { return false }
+        return TextRules.firstControl(in: percentDecoded(text)) != nil
+    }
+
+    /// `%XX` sequences decoded to bytes, everything else kept; invalid UTF-8 repaired with U+FFFD.
+    private static func percentDecoded(_ text: Substring) -> String {
+        let bytes = Array(text.utf8)
+        var decoded: [UInt8] = []
+        decoded.reserveCapacity(bytes.count)
+        var index = 0
+        while index < bytes.count {
+            if bytes[index] == UInt8(ascii: "%"), index + 2 < bytes.count, let high = hexValue(bytes[index + 1]),
+                let low = hexValue(bytes[index + 2])
+            {
+                decoded.append(high << 4 | low)
+                index += 3
+            } else {
+                decoded.append(bytes[index])
+                index += 1
+            }
+        }
+        return String(decoding: decoded, as: UTF8.self)
+    }
+
+    // MARK: - Names
+
+    /// The name the downloader will most likely give the payload, known before it starts: the
+    /// last path segment, decoded, of an http(s)/ftp/sftp source (`index.html` for none, as
+    /// aria2 does), or a magnet's `dn`. The downloader's own report replaces it once it has one.
+    public static func suggestedName(_ source: String) -> String? {
+        guard let colon = source.firstIndex(of: ":") else { return nil }
+        let scheme = source[..<colon].lowercased()
+        let rest = source[source.index(after: colon)...]
+        let encoded: Substring
+        if scheme == "magnet" {
+            guard let query = rest.split(separator: "?", maxSplits: 1).last,
+                let dn = query.split(separator: "&").first(where: { $0.lowercased().hasPrefix("dn=") })
+            else { return nil }
+            encoded = dn.dropFirst(3)
+        } else {
+            guard rest.hasPrefix("//") else { return nil }
+            let afterHost = rest.dropFirst(2).drop { $0 != "/" && $0 != "?" && $0 != "#" }
+            let path = afterHost.prefix { $0 != "?" && $0 != "#" }
+            guard let last = path.split(separator: "/", omittingEmptySubsequences: false).last, !last.isEmpty else { return "index.html" }
+            encoded = last
+        }
+        let name = percentDecoded(scheme == "magnet" ? Substring(encoded.replacingOccurrences(of: "+", with: " ")) : encoded)
+        // A decoded '/' would make the name a path; '.' and '..' are not names.
+        let leaf = name.split(separator: "/").last.map(String.init) ?? ""
+        guard !leaf.isEmpty, leaf != ".", leaf != "..", TextRules.firstControl(in: leaf) == nil else { return nil }
+        return leaf
     }
 
     // MARK: - Info-hashes

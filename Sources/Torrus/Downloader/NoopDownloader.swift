@@ -106,7 +106,7 @@ public actor NoopDownloader: Downloader, Service {
             guard var current = transfers[gid], current.generation == generation else { return }
             if current.failsAfterFirstStep {
                 transfers[gid] = nil
-                let failure = DownloadFailure(code: "19", message: "Name resolution failed for \(current.name) (noop: .invalid hosts never resolve)")
+                let failure = DownloadFailure(code: 19, message: "Name resolution failed for \(current.name) (noop: .invalid hosts never resolve)")
                 reporter.report(DownloaderEvent(gid: gid, .failed(failure)))
                 return
             }

@@ -30,7 +30,11 @@ public struct PayloadRemover: Sendable {
     /// targetPath/name + ".aria2". Only candidates strictly inside targetPath are touched, never through a symlink;
     /// a directory candidate goes only if empty; missing files are in neither list. Directories emptied by the
     /// deletion are pruned up to (not including) targetPath.
-    public func remove(files: [String], name: String?, in targetPath: String) -> Report {
+    ///
+    /// `root` is the download root that holds `targetPath`: the walk starts there, so a `targetPath`
+    /// (or a parent of it) replaced by a symbolic link deletes nothing. Without it the walk starts
+    /// at `targetPath` itself.
+    public func remove(files: [String], name: String?, in targetPath: String, root downloadRoot: String? = nil) -> Report {
         var report = Report()
         // aria2 reports "" for the files of a magnet whose metadata never arrived: nothing was written for them.
         var candidates: [String] = []
@@ -44,11 +48,14 @@ public struct PayloadRemover: Sendable {
             candidates.append(base + ".aria2")
         }
 
-        guard let root = PathRules.clean(targetPath) else {
+        guard let root = PathRules.clean(targetPath), let start = PathRules.clean(downloadRoot ?? targetPath),
+            PathRules.isInside(root, root: start, strictly: false)
+        else {
             report.skipped = unique(candidates)
             return report
         }
 
+        let walk = Walk(start: start, below: Array(PathRules.components(root).dropFirst(PathRules.components(start).count)))
         var seen = Set<[UInt8]>()
         // Keyed by bytes: String keys would merge names that differ only in Unicode normalization.
         var directories: [[UInt8]: Prune] = [:]
@@ -65,7 +72,7 @@ public struct PayloadRemover: Sendable {
             guard seen.insert(Array(cleaned.utf8)).inserted else { continue }
             let relative = Array(PathRules.components(cleaned).dropFirst(PathRules.components(root).count))
 
-            switch unlinkFile(root: root, relative: relative) {
+            switch unlinkFile(walk, relative: relative) {
             case .removed:
                 report.removed.append(cleaned)
                 for depth in 1..<relative.count {
@@ -91,7 +98,7 @@ public struct PayloadRemover: Sendable {
         }.map(\.value)
         for directory in ordered {
             let path = (root == "/" ? "" : root) + "/" + directory.relative.joined(separator: "/")
-            switch removeEmptyDirectory(root: root, relative: directory.relative) {
+            switch removeEmptyDirectory(walk, relative: directory.relative) {
             case .removed:
                 report.removed.append(path)
             case .absent:
@@ -117,28 +124,31 @@ public struct PayloadRemover: Sendable {
         case directory
     }
 
-    private enum Descent {
-        case opened(Int32)
-        case absent
-        case refused
+    /// Where the walk to a candidate starts (the download root, trusted) and the components from
+    /// there to `targetPath`, which are walked like the candidate's own.
+    private struct Walk {
+        var start: String
+        var below: [String]
     }
 
-    /// Runs `body` with a descriptor of root/relative's parent (reached without following
-    /// symlinks) and the last component.
-    private func atParent(root: String, relative: [String], _ body: (Int32, String) -> Outcome) -> Outcome {
+    /// Runs `body` with a descriptor of targetPath/relative's parent (reached from the start
+    /// without following symlinks) and the last component.
+    private func atParent(_ walk: Walk, relative: [String], _ body: (Int32, String) -> Outcome) -> Outcome {
         guard let leaf = relative.last else { return .refused }
-        switch openParent(root: root, directories: relative.dropLast()) {
-        case .opened(let parent):
+        switch NoFollowWalk.open(walk.start, walk.below + relative.dropLast()) {
+        case .success(let parent):
             defer { close(parent) }
             return body(parent, leaf)
-        case .absent: return .absent
-        case .refused: return .refused
+        // A missing directory, or a plain file where a directory was expected, means the
+        // candidate cannot exist; a symlink or anything else is a refusal.
+        case .failure(.missing), .failure(.notDirectory): return .absent
+        case .failure(.symbolicLink), .failure(.failed): return .refused
         }
     }
 
     /// Unlinks root/relative if it is a regular (non-directory, non-symlink) entry.
-    private func unlinkFile(root: String, relative: [String]) -> Outcome {
-        atParent(root: root, relative: relative) { parent, leaf in
+    private func unlinkFile(_ walk: Walk, relative: [String]) -> Outcome {
+        atParent(walk, relative: relative) { parent, leaf in
             var info = stat()
             guard fstatat(parent, leaf, &info, AT_SYMLINK_NOFOLLOW) == 0 else { return errno == ENOENT ? .absent : .refused }
             switch info.st_mode & S_IFMT {
@@ -154,8 +164,8 @@ public struct PayloadRemover: Sendable {
     }
 
     /// Removes root/relative if it is a real, empty directory.
-    private func removeEmptyDirectory(root: String, relative: [String]) -> Outcome {
-        atParent(root: root, relative: relative) { parent, leaf in
+    private func removeEmptyDirectory(_ walk: Walk, relative: [String]) -> Outcome {
+        atParent(walk, relative: relative) { parent, leaf in
             var info = stat()
             guard fstatat(parent, leaf, &info, AT_SYMLINK_NOFOLLOW) == 0 else { return errno == ENOENT ? .absent : .refused }
             guard info.st_mode & S_IFMT == S_IFDIR else { return .refused }
@@ -163,35 +173,6 @@ public struct PayloadRemover: Sendable {
             guard unlinkat(parent, leaf, AT_REMOVEDIR) == 0 else { return errno == ENOENT ? .absent : .refused }
             return .removed
         }
-    }
-
-    /// Opens root, then each directory below it with O_NOFOLLOW, each relative to the previous descriptor,
-    /// so no path string is ever re-resolved from the top and no symlink is followed below root.
-    private func openParent(root: String, directories: ArraySlice<String>) -> Descent {
-        var fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { return errno == ENOENT ? .absent : .refused }
-        for directory in directories {
-            let next = openat(fd, directory, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-            if next < 0 {
-                let error = errno
-                let outcome = classifyFailedDescent(parent: fd, name: directory, error: error)
-                close(fd)
-                return outcome
-            }
-            close(fd)
-            fd = next
-        }
-        return .opened(fd)
-    }
-
-    /// A missing directory, or a plain file where a directory was expected, means the candidate cannot exist;
-    /// a symlink (ELOOP or ENOTDIR depending on the platform) or anything else is a refusal.
-    private func classifyFailedDescent(parent: Int32, name: String, error: Int32) -> Descent {
-        if error == ENOENT { return .absent }
-        var info = stat()
-        guard fstatat(parent, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { return errno == ENOENT ? .absent : .refused }
-        let type = info.st_mode & S_IFMT
-        return type != S_IFLNK && type != S_IFDIR ? .absent : .refused
     }
 
     private func unique(_ paths: [String]) -> [String] {

@@ -14,7 +14,8 @@ enum EventRules {
         case .cancelled:
             setStatus(.cancelled, on: &download)
         case .failed(let failure):
-            if setStatus(.failed, on: &download) { download.error = failure }
+            // A retry that fails again (its new GID) keeps Failed but says why this time.
+            if setStatus(.failed, on: &download) || download.status == .failed { download.error = failure }
         case .completed:
             // Completion is a fact about the payload, so it also overrides a Cancelled or
             // Failed that was recorded while the completion was in flight.

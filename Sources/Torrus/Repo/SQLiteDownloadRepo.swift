@@ -179,7 +179,7 @@ private struct DownloadRecord: Codable, FetchableRecord, PersistableRecord {
         totalLength = download.progress.totalLength
         downloadSpeed = download.progress.downloadSpeed
         uploadSpeed = download.progress.uploadSpeed
-        errorCode = download.error?.code
+        errorCode = download.error.map { String($0.code) }
         errorMessage = download.error?.message
         infoHash = download.infoHash
         createdAt = download.createdAt.millisecondsSince1970
@@ -212,7 +212,8 @@ private struct DownloadRecord: Codable, FetchableRecord, PersistableRecord {
                 downloadSpeed: downloadSpeed,
                 uploadSpeed: uploadSpeed
             ),
-            error: errorCode.map { DownloadFailure(code: $0, message: errorMessage ?? "") },
+            // Rows written before codes were numbers may hold a word: 13 is aria2's "file exists".
+            error: errorCode.map { DownloadFailure(code: Int($0) ?? ($0 == "torrus-payload-exists" ? 13 : 1), message: errorMessage ?? "") },
             infoHash: infoHash,
             createdAt: Date(millisecondsSince1970: createdAt),
             updatedAt: Date(millisecondsSince1970: updatedAt)

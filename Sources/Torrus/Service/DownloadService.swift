@@ -45,6 +45,9 @@ public struct DownloadService: Sendable {
     public func create(_ request: CreateRequest) async throws -> (download: Download, created: Bool) {
         let source = try SourceURI.validate(request.source)
         let targetPath = try roots.resolve(request.targetPath)
+        // Created now, as a real directory below its root: nobody can later plant a symbolic
+        // link where the downloader will write.
+        try roots.prepare(targetPath)
         let desired = request.desiredStatus ?? .queued
         guard desired != .cancelled else {
             throw TorrusError.invalidInput("desiredStatus of a new download must be Queued, Active or Paused.")
@@ -59,6 +62,7 @@ public struct DownloadService: Sendable {
             source: source,
             targetPath: targetPath,
             fingerprint: fingerprint,
+            name: SourceURI.suggestedName(source),
             status: desired == .paused ? .paused : .queued,
             desiredStatus: desired,
             infoHash: SourceURI.magnetInfoHash(source),

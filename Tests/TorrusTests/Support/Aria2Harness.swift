@@ -69,16 +69,25 @@ final class Aria2Harness: @unchecked Sendable {
         try aria2.start()
     }
 
-    /// Asks aria2 directly, bypassing Torrus, what it thinks of `gid`; nil when it does not know it.
-    func aria2Status(_ gid: String) async throws -> Aria2Status? {
-        // One client (and thread) for all of a test's lookups; the URL is the same after a restart.
-        let rpc = Aria2RPC(
+    /// One client (and thread) for all of a test's calls; the URL is the same after a restart.
+    private var rpc: Aria2RPC {
+        Aria2RPC(
             httpURL: aria2.rpcURL,
             secret: options.secret,
             timeout: .seconds(3),
             http: http,
             metrics: Aria2Metrics(factory: NOOPMetricsHandler.instance)
         )
+    }
+
+    /// Calls aria2 directly, bypassing Torrus.
+    func aria2Call<R: Decodable>(_ method: String, _ params: [JSONValue] = [], as type: R.Type = R.self) async throws -> R {
+        try await rpc.call(method, params)
+    }
+
+    /// Asks aria2 directly, bypassing Torrus, what it thinks of `gid`; nil when it does not know it.
+    func aria2Status(_ gid: String) async throws -> Aria2Status? {
+        let rpc = self.rpc
         do {
             let status: Aria2Status = try await rpc.call("aria2.tellStatus", [JSONValue.string(gid)])
             return status
