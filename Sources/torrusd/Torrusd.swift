@@ -65,6 +65,11 @@ struct Torrusd: AsyncParsableCommand {
         } catch {
             Self.exit(withMessage: "torrusd: \(error)")
         }
+        do {
+            try StartupCheck.run(configuration)
+        } catch {
+            Self.exit(withMessage: "torrusd: \(error)")
+        }
 
         LoggingSystem.bootstrap { label in
             var handler: any LogHandler =
@@ -88,7 +93,8 @@ struct Torrusd: AsyncParsableCommand {
         do {
             app = try buildApplication(configuration, logger: logger, metrics: registry)
         } catch {
-            Self.exit(withMessage: "torrusd: cannot start: \(error)")
+            let line = StartupError(building: error, configuration: configuration)?.description ?? "cannot start: \(error)"
+            Self.exit(withMessage: "torrusd: \(line)")
         }
         logger.info(
             "Starting torrusd",
@@ -98,7 +104,13 @@ struct Torrusd: AsyncParsableCommand {
                 "dataDir": "\(configuration.dataDirectory)",
             ]
         )
-        try await app.runService()
+        do {
+            try await app.runService()
+        } catch {
+            // Reported once every service has stopped (the managed aria2c included).
+            guard let startup = StartupError(running: error, configuration: configuration) else { throw error }
+            Self.exit(withMessage: "torrusd: \(startup)")
+        }
         logger.info("torrusd stopped")
     }
 
