@@ -68,6 +68,19 @@ final class RawSocket {
         return self
     }
 
+    /// Blocks until a whole response arrived (true) or the connection closed or `timeout` passed
+    /// (false), waiting in `poll(2)`. For a dedicated thread, where blocking starves no task.
+    func waitForCompleteResponse(timeout: Duration) -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while !poll().hasCompleteResponse {
+            let remaining = deadline - ContinuousClock.now
+            guard !closedByPeer, remaining > .zero else { return false }
+            var descriptor = pollfd(fd: self.descriptor, events: Int16(POLLIN), revents: 0)
+            _ = Glibc.poll(&descriptor, 1, Int32(remaining / .milliseconds(1)) + 1)
+        }
+        return true
+    }
+
     /// Whether a whole response arrived: a head and `Content-Length` bytes of body.
     var hasCompleteResponse: Bool {
         guard let end = text.range(of: "\r\n\r\n") else { return false }
