@@ -17,6 +17,14 @@ struct Torrusd: AsyncParsableCommand {
 
     @Option(help: "Address to listen on, host:port (TORRUS_LISTEN, default 0.0.0.0:9090).")
     var listen: String?
+    @Option(help: "Time allowed to receive a request head, in ms (TORRUS_HTTP_HEADER_TIMEOUT_MS, default 10000).")
+    var httpHeaderTimeoutMs: String?
+    @Option(help: "Time allowed from a request head to the end of its body, in ms (TORRUS_HTTP_BODY_TIMEOUT_MS, default 30000).")
+    var httpBodyTimeoutMs: String?
+    @Option(help: "Time a connection may sit idle between requests, in ms (TORRUS_HTTP_IDLE_TIMEOUT_MS, default 60000).")
+    var httpIdleTimeoutMs: String?
+    @Option(help: "Open connections beyond which new ones are answered 503 (TORRUS_HTTP_MAX_CONNECTIONS, default 4096).")
+    var httpMaxConnections: String?
     @Option(help: "Bearer token required by /v1 (TORRUS_API_TOKEN). Prefer the variable: flags show up in ps.")
     var apiToken: String?
     @Flag(help: "Serve /v1 without authentication. Development only (TORRUS_INSECURE_NO_AUTH).")
@@ -57,6 +65,11 @@ struct Torrusd: AsyncParsableCommand {
         } catch {
             Self.exit(withMessage: "torrusd: \(error)")
         }
+        do {
+            try StartupCheck.run(configuration)
+        } catch {
+            Self.exit(withMessage: "torrusd: \(error)")
+        }
 
         LoggingSystem.bootstrap { label in
             var handler: any LogHandler =
@@ -80,7 +93,8 @@ struct Torrusd: AsyncParsableCommand {
         do {
             app = try buildApplication(configuration, logger: logger, metrics: registry)
         } catch {
-            Self.exit(withMessage: "torrusd: cannot start: \(error)")
+            let line = StartupError(building: error, configuration: configuration)?.description ?? "cannot start: \(error)"
+            Self.exit(withMessage: "torrusd: \(line)")
         }
         logger.info(
             "Starting torrusd",
@@ -90,7 +104,13 @@ struct Torrusd: AsyncParsableCommand {
                 "dataDir": "\(configuration.dataDirectory)",
             ]
         )
-        try await app.runService()
+        do {
+            try await app.runService()
+        } catch {
+            // Reported once every service has stopped (the managed aria2c included).
+            guard let startup = StartupError(running: error, configuration: configuration) else { throw error }
+            Self.exit(withMessage: "torrusd: \(startup)")
+        }
         logger.info("torrusd stopped")
     }
 
@@ -98,7 +118,9 @@ struct Torrusd: AsyncParsableCommand {
     private func mergedEnvironment() -> [String: String] {
         var environment = ProcessInfo.processInfo.environment
         let flags: [(TorrusConfiguration.Key, String?)] = [
-            (.listen, listen), (.apiToken, apiToken), (.insecureNoAuth, insecureNoAuth ? "true" : nil),
+            (.listen, listen), (.httpHeaderTimeout, httpHeaderTimeoutMs), (.httpBodyTimeout, httpBodyTimeoutMs),
+            (.httpIdleTimeout, httpIdleTimeoutMs), (.httpMaxConnections, httpMaxConnections), (.apiToken, apiToken),
+            (.insecureNoAuth, insecureNoAuth ? "true" : nil),
             (.dataDirectory, dataDir), (.storage, storage), (.downloadRoots, downloadRoots), (.client, client),
             (.noopDuration, noopDurationMs), (.aria2RPCURL, aria2RpcUrl), (.aria2Secret, aria2Secret),
             (.aria2PollMilliseconds, aria2PollMs), (.aria2TimeoutMilliseconds, aria2TimeoutMs),

@@ -16,6 +16,10 @@ import Testing
         #expect(configuration.aria2Executable == "aria2c")
         #expect(configuration.aria2PollInterval == .milliseconds(1000))
         #expect(configuration.logFormat == .text)
+        #expect(configuration.httpLimits.headerTimeout == .milliseconds(10_000))
+        #expect(configuration.httpLimits.bodyTimeout == .milliseconds(30_000))
+        #expect(configuration.httpLimits.idleTimeout == .milliseconds(60_000))
+        #expect(configuration.httpLimits.maxConnections == 4096)
         #expect(configuration.effectiveDownloadRoots.count == 1)
         #expect(configuration.effectiveDownloadRoots[0].hasSuffix("/data/downloads"))
     }
@@ -24,6 +28,10 @@ import Testing
         let configuration = try TorrusConfiguration(environment: [
             "TORRUS_API_TOKEN": "secret",
             "TORRUS_LISTEN": "127.0.0.1:8081",
+            "TORRUS_HTTP_HEADER_TIMEOUT_MS": "1500",
+            "TORRUS_HTTP_BODY_TIMEOUT_MS": "2500",
+            "TORRUS_HTTP_IDLE_TIMEOUT_MS": "3500",
+            "TORRUS_HTTP_MAX_CONNECTIONS": "100",
             "TORRUS_DATA_DIR": "/var/lib/torrus",
             "TORRUS_STORAGE": "memory",
             "TORRUS_DOWNLOAD_ROOTS": "/srv/a:/srv/b",
@@ -41,6 +49,10 @@ import Testing
         #expect(configuration.apiToken == "secret")
         #expect(configuration.listenHost == "127.0.0.1")
         #expect(configuration.listenPort == 8081)
+        #expect(configuration.httpLimits.headerTimeout == .milliseconds(1500))
+        #expect(configuration.httpLimits.bodyTimeout == .milliseconds(2500))
+        #expect(configuration.httpLimits.idleTimeout == .milliseconds(3500))
+        #expect(configuration.httpLimits.maxConnections == 100)
         #expect(configuration.dataDirectory == "/var/lib/torrus")
         #expect(configuration.storage == .memory)
         #expect(configuration.effectiveDownloadRoots == ["/srv/a", "/srv/b"])
@@ -72,6 +84,11 @@ import Testing
     @Test(arguments: [
         ("TORRUS_LISTEN", "9090"),
         ("TORRUS_LISTEN", "host:99999"),
+        ("TORRUS_HTTP_HEADER_TIMEOUT_MS", "0"),
+        ("TORRUS_HTTP_BODY_TIMEOUT_MS", "slow"),
+        ("TORRUS_HTTP_IDLE_TIMEOUT_MS", "-5"),
+        ("TORRUS_HTTP_MAX_CONNECTIONS", "0"),
+        ("TORRUS_HTTP_MAX_CONNECTIONS", "many"),
         ("TORRUS_STORAGE", "postgres"),
         ("TORRUS_DOWNLOAD_ROOTS", "/ok:relative"),
         ("TORRUS_CLIENT", "transmission"),

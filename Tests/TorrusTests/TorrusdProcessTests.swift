@@ -16,21 +16,26 @@ import Testing
     struct Run {
         let process: Process
         let output: String
-        var text: String { (try? String(contentsOfFile: output, encoding: .utf8)) ?? "" }
+        let errorOutput: String
+        /// Standard output, then standard error.
+        var text: String { stdout + stderr }
+        var stdout: String { (try? String(contentsOfFile: output, encoding: .utf8)) ?? "" }
+        var stderr: String { (try? String(contentsOfFile: errorOutput, encoding: .utf8)) ?? "" }
     }
 
     static func start(_ environment: [String: String], arguments: [String] = []) throws -> Run {
-        let output = FileManager.default.temporaryDirectory.appendingPathComponent("torrusd-\(UUID().uuidString).log").path
+        let name = FileManager.default.temporaryDirectory.appendingPathComponent("torrusd-\(UUID().uuidString)").path
+        let (output, errorOutput) = (name + ".log", name + ".err")
         _ = FileManager.default.createFile(atPath: output, contents: nil)
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
+        _ = FileManager.default.createFile(atPath: errorOutput, contents: nil)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         process.environment = environment.merging(["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin"]) { a, _ in a }
-        process.standardOutput = handle
-        process.standardError = handle
+        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errorOutput))
         try process.run()
-        return Run(process: process, output: output)
+        return Run(process: process, output: output, errorOutput: errorOutput)
     }
 
     static func waitForExit(_ process: Process, timeout: Duration = .seconds(20)) async throws {
@@ -87,16 +92,117 @@ import Testing
         #expect(run.process.terminationStatus == 0)
     }
 
-    @Test func aMissingAria2cStopsTorrusdWithAClearError() async throws {
+    /// Each problem a user must fix on the machine (not in the syntax of a value) stops torrusd
+    /// with exit status 2 and one line on stderr naming the setting, its value and the cause;
+    /// the secrets in its environment appear nowhere.
+    @Test(arguments: StartupProblem.allCases)
+    func startupProblemsExitWithOneLineNamingTheSetting(_ problem: StartupProblem) async throws {
+        let root = try TemporaryDirectory()
+        defer { root.remove() }
+        var environment = [
+            "TORRUS_API_TOKEN": "secret-token-77", "ARIA2_SECRET": "aria2-secret-88", "TORRUS_LISTEN": "127.0.0.1:0",
+            "TORRUS_DATA_DIR": root.path + "/data", "TORRUS_CLIENT": "noop",
+        ]
+        var listener: Int32 = -1
+        defer { if listener >= 0 { close(listener) } }
+        let expected: String
+        switch problem {
+        case .busyPort:
+            let port: Int
+            (listener, port) = try Self.listenOnLoopback()
+            environment["TORRUS_LISTEN"] = "127.0.0.1:\(port)"
+            expected = "torrusd: TORRUS_LISTEN 127.0.0.1:\(port) cannot be used: address already in use"
+        case .dataDirectoryUnderAFile:
+            let file = root.path + "/file"
+            _ = FileManager.default.createFile(atPath: file, contents: Data())
+            environment["TORRUS_DATA_DIR"] = file + "/data"
+            expected = "torrusd: TORRUS_DATA_DIR \(file)/data cannot be created: \(file) is not a directory"
+        case .dataDirectoryNotWritable:
+            // Even root cannot create files in sysfs, so this holds for a test run as root too.
+            environment["TORRUS_DATA_DIR"] = "/sys"
+            expected = "torrusd: TORRUS_DATA_DIR /sys is not writable: "
+        case .aria2cNotOnPath:
+            environment["TORRUS_CLIENT"] = "aria2"
+            environment["TORRUS_ARIA2C"] = "nosuch-aria2c"
+            expected = "torrusd: TORRUS_ARIA2C 'nosuch-aria2c' cannot be started: no such executable on PATH"
+        case .aria2cPathMissing:
+            environment["TORRUS_CLIENT"] = "aria2"
+            environment["TORRUS_ARIA2C"] = "/nonexistent/aria2c"
+            expected = "torrusd: TORRUS_ARIA2C '/nonexistent/aria2c' cannot be started: no such file or directory"
+        }
+        let run = try Self.start(environment)
+        defer { if run.process.isRunning { run.process.terminate() } }
+        try await Self.waitForExit(run.process)
+        #expect(run.process.terminationStatus == 2, "\(run.text)")
+        let lines = run.stderr.split(separator: "\n")
+        #expect(lines.count == 1, "\(run.stderr)")
+        #expect(lines.first?.hasPrefix(expected) == true, "\(run.stderr)")
+        #expect(!run.text.contains("secret-token-77") && !run.text.contains("aria2-secret-88"))
+        #expect(!run.stdout.contains("listening on"), "the server never opened")
+    }
+
+    enum StartupProblem: CaseIterable, Sendable {
+        case busyPort, dataDirectoryUnderAFile, dataDirectoryNotWritable, aria2cNotOnPath, aria2cPathMissing
+    }
+
+    /// A socket listening on 127.0.0.1 and a free port, to make that port busy.
+    static func listenOnLoopback() throws -> (Int32, Int) {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        var address = Aria2Process.loopbackAddress(port: 0)
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let listening = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(descriptor, $0, length) == 0 && listen(descriptor, 1) == 0 && getsockname(descriptor, $0, &length) == 0
+            }
+        }
+        guard descriptor >= 0, listening else { throw POSIXError(.EADDRNOTAVAIL) }
+        return (descriptor, Int(UInt16(bigEndian: address.sin_port)))
+    }
+
+    @Test func helpListsTheConnectionLimits() async throws {
+        let run = try Self.start([:], arguments: ["--help"])
+        try await Self.waitForExit(run.process)
+        #expect(run.process.terminationStatus == 0)
+        for (flag, variable) in [
+            ("--http-header-timeout-ms", "TORRUS_HTTP_HEADER_TIMEOUT_MS"), ("--http-body-timeout-ms", "TORRUS_HTTP_BODY_TIMEOUT_MS"),
+            ("--http-idle-timeout-ms", "TORRUS_HTTP_IDLE_TIMEOUT_MS"), ("--http-max-connections", "TORRUS_HTTP_MAX_CONNECTIONS"),
+        ] {
+            #expect(run.text.contains(flag) && run.text.contains(variable), "\(flag)")
+        }
+    }
+
+    /// A flag has the meaning of its variable: here a cap of one connection, which turns the
+    /// next one away with a 503.
+    @Test func theConnectionCapFlagApplies() async throws {
         let data = FileManager.default.temporaryDirectory.appendingPathComponent("torrusd-data-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: data) }
-        let run = try Self.start([
-            "TORRUS_API_TOKEN": "x", "TORRUS_LISTEN": "127.0.0.1:0", "TORRUS_DATA_DIR": data, "TORRUS_ARIA2C": "/nonexistent/aria2c",
-        ])
+        let run = try Self.start(
+            ["TORRUS_API_TOKEN": "x", "TORRUS_LISTEN": "127.0.0.1:0", "TORRUS_DATA_DIR": data, "TORRUS_CLIENT": "noop"],
+            arguments: ["--http-max-connections", "1"]
+        )
+        defer { if run.process.isRunning { run.process.terminate() } }
+        let port = try await Self.listeningPort(run)
+        let held = try RawSocket(port: port)
+        try held.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        try await eventually("the first connection's answer") { held.poll().hasCompleteResponse }
+        let rejected = try RawSocket(port: port)
+        try await eventually("the second connection to be turned away") { rejected.poll().closedByPeer }
+        #expect(rejected.text.hasPrefix("HTTP/1.1 503"))
+        kill(run.process.processIdentifier, SIGTERM)
         try await Self.waitForExit(run.process)
-        #expect(run.process.terminationStatus != 0)
-        #expect(run.text.contains("cannot spawn /nonexistent/aria2c"), "\(run.text)")
-        #expect(!run.text.contains("listening on"), "the server never opened")
+    }
+
+    /// The port torrusd logs once it listens.
+    static func listeningPort(_ run: Run) async throws -> Int {
+        var port = 0
+        try await eventually("torrusd to listen") {
+            guard let line = run.stdout.split(separator: "\n").first(where: { $0.contains("listening on 127.0.0.1:") }),
+                let value = line.split(separator: ":").last.flatMap({ Int($0.trimmingCharacters(in: .whitespaces)) })
+            else { return false }
+            port = value
+            return true
+        }
+        return port
     }
 
     /// The README's run mode: no ARIA2_RPC_URL, so torrusd starts, uses and stops its own aria2c.
@@ -109,14 +215,7 @@ import Testing
             "TORRUS_API_TOKEN": API.token, "TORRUS_LISTEN": "127.0.0.1:0", "TORRUS_DATA_DIR": root.path + "/data",
         ])
         defer { if run.process.isRunning { run.process.terminate() } }
-        var port = 0
-        try await eventually("torrusd to listen") {
-            guard let line = run.text.split(separator: "\n").first(where: { $0.contains("listening on 127.0.0.1:") }),
-                let value = line.split(separator: ":").last.flatMap({ Int($0.trimmingCharacters(in: .whitespaces)) })
-            else { return false }
-            port = value
-            return true
-        }
+        let port = try await Self.listeningPort(run)
         let aria2c = try #require(Self.childAria2c(of: run.process.processIdentifier), "torrusd started an aria2c")
 
         let http = CurlHTTPClient()

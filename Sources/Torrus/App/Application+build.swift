@@ -102,9 +102,18 @@ public func buildApplication(
         readiness: readiness,
         metrics: metrics
     )
+    // Every connection holds a descriptor: use all the process may have, and cap connections
+    // below that so the cap (503), not the kernel (accept failing), decides who is turned away.
+    let descriptors = FileDescriptorLimit.raiseSoftToHard(logger: logger)
+    let connections = ConnectionCap(
+        configured: configuration.httpLimits.maxConnections,
+        descriptors: descriptors,
+        factory: metricsFactory,
+        logger: logger
+    )
     var application = Application(
         router: router,
-        server: .http1(configuration: .init(additionalChannelHandlers: [ParseErrorProblemHandler()])),
+        server: .http1(limits: configuration.httpLimits, connections: connections),
         configuration: .init(address: .hostname(configuration.listenHost, port: configuration.listenPort), serverName: "torrus"),
         services: services,
         logger: logger

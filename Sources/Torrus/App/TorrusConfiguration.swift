@@ -10,6 +10,8 @@ public struct TorrusConfiguration: Sendable, Equatable {
 
     public var listenHost = "0.0.0.0"
     public var listenPort = 9090
+    /// Timeouts and the connection cap of the HTTP server.
+    public var httpLimits = HTTPConnectionLimits()
     /// Required unless `insecureNoAuth`.
     public var apiToken: String?
     /// Development only: serve the API without authentication.
@@ -39,6 +41,10 @@ public struct TorrusConfiguration: Sendable, Equatable {
     /// The environment names, in the order `--help` and the README list them.
     public enum Key: String, CaseIterable, Sendable {
         case listen = "TORRUS_LISTEN"
+        case httpHeaderTimeout = "TORRUS_HTTP_HEADER_TIMEOUT_MS"
+        case httpBodyTimeout = "TORRUS_HTTP_BODY_TIMEOUT_MS"
+        case httpIdleTimeout = "TORRUS_HTTP_IDLE_TIMEOUT_MS"
+        case httpMaxConnections = "TORRUS_HTTP_MAX_CONNECTIONS"
         case apiToken = "TORRUS_API_TOKEN"
         case insecureNoAuth = "TORRUS_INSECURE_NO_AUTH"
         case dataDirectory = "TORRUS_DATA_DIR"
@@ -82,6 +88,15 @@ public struct TorrusConfiguration: Sendable, Equatable {
 
         if let listen = value(.listen) {
             (listenHost, listenPort) = try Self.parseListen(listen)
+        }
+        httpLimits.headerTimeout = try milliseconds(.httpHeaderTimeout, range: 10...3_600_000) ?? httpLimits.headerTimeout
+        httpLimits.bodyTimeout = try milliseconds(.httpBodyTimeout, range: 10...3_600_000) ?? httpLimits.bodyTimeout
+        httpLimits.idleTimeout = try milliseconds(.httpIdleTimeout, range: 10...3_600_000) ?? httpLimits.idleTimeout
+        if let raw = value(.httpMaxConnections) {
+            guard let number = Int(raw), (1...1_000_000).contains(number) else {
+                throw ConfigurationError(.httpMaxConnections, "must be a whole number in 1...1000000, not '\(raw)'")
+            }
+            httpLimits.maxConnections = number
         }
         apiToken = value(.apiToken)
         func flag(_ key: Key) throws(ConfigurationError) -> Bool? {
