@@ -60,6 +60,7 @@ let package = Package(
             name: "torrus-bench",
             dependencies: [
                 "Torrus",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -45,8 +45,10 @@ final class BenchHTTPClient: Sendable {
     // MARK: API
 
     /// POST /v1/downloads; expects 201 (a new download).
-    func create(source: String) async throws -> Download {
-        let body = try JSONSerialization.data(withJSONObject: ["source": source])
+    func create(source: String, desiredStatus: String? = nil) async throws -> Download {
+        var fields = ["source": source]
+        if let desiredStatus { fields["desiredStatus"] = desiredStatus }
+        let body = try JSONSerialization.data(withJSONObject: fields)
         let (status, data) = try await send("POST", "/v1/downloads", json: body)
         guard status == 201 else { throw BenchError.http("POST /v1/downloads answered \(status): \(Self.text(data))") }
         return try decode(Download.self, data, "POST /v1/downloads")
@@ -62,6 +64,13 @@ final class BenchHTTPClient: Sendable {
         let (status, data) = try await send("GET", "/v1/downloads")
         guard status == 200 else { throw BenchError.http("GET /v1/downloads answered \(status): \(Self.text(data))") }
         return try decode([Download].self, data, "GET /v1/downloads")
+    }
+
+    /// The size of the unpaged list, in bytes.
+    func listBytes() async throws -> Int {
+        let (status, data) = try await send("GET", "/v1/downloads")
+        guard status == 200 else { throw BenchError.http("GET /v1/downloads answered \(status): \(Self.text(data))") }
+        return data.count
     }
 
     /// DELETE /v1/downloads/{id} with its files (the payload written so far and `.aria2` file).

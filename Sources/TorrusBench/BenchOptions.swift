@@ -20,10 +20,17 @@ struct BenchOptions: Sendable {
     var latencyRate: Int?
     var skipLatency = false
     var skipRPC = false
+    var skipHTTP = false
+    /// wrk runs of the HTTP round, each `httpSeconds` long per URL.
+    var httpRuns = 3
+    var httpSeconds = 10
+    /// Downloads in torrusd's store while the HTTP round measures.
+    var httpDownloads = 1000
 
     static let usage = """
         usage: torrus-bench [--downloads N] [--active 10,100,500] [--window-seconds 10] [--poll-ms 1000]
                             [--rate BYTES_PER_SEC] [--latency-rate BYTES_PER_SEC] [--skip-latency] [--skip-rpc]
+                            [--http-runs 3] [--http-seconds 10] [--http-downloads 1000] [--skip-http]
         Run from the repository root (it starts Tests/Support/testpeers.py). Everything runs on
         127.0.0.1 in a temporary directory; see docs/benchmarks.md.
           --downloads N        completion-latency sample size (>= 50, default 100)
@@ -35,6 +42,10 @@ struct BenchOptions: Sendable {
                                start and complete notifications are apart
           --skip-latency       skip the completion-latency round
           --skip-rpc           skip the RPC-rate / CPU / RSS rounds
+          --http-runs N        wrk runs of the HTTP round (default 3)
+          --http-seconds S     length of each wrk run (default 10)
+          --http-downloads N   downloads in the store during the HTTP round (default 1000)
+          --skip-http          skip the HTTP round (a release torrusd under wrk)
         """
 
     /// Parses `arguments` (without the program name). Throws `BenchError.usage` with one line
@@ -70,6 +81,10 @@ struct BenchOptions: Sendable {
             case "--latency-rate": options.latencyRate = try integer(flag, 1024...100_000_000)
             case "--skip-latency": options.skipLatency = true
             case "--skip-rpc": options.skipRPC = true
+            case "--skip-http": options.skipHTTP = true
+            case "--http-runs": options.httpRuns = try integer(flag, 1...50)
+            case "--http-seconds": options.httpSeconds = try integer(flag, 1...600)
+            case "--http-downloads": options.httpDownloads = try integer(flag, 1...1_000_000)
             case "--help", "-h": throw .help
             default: throw .usage("unknown argument '\(flag)'")
             }

@@ -21,6 +21,17 @@ Output.line(
         + " poll \(options.pollMilliseconds) ms, throttle \(options.rateBytesPerSecond) B/s"
 )
 
+if !options.skipHTTP {
+    do {
+        let figures = try await HTTPBench(runs: options.httpRuns, downloads: options.httpDownloads, seconds: options.httpSeconds).run()
+        figures.print()
+    } catch {
+        Output.error("torrus-bench: \(error)")
+        exit(1)
+    }
+}
+if options.skipLatency && options.skipRPC { exit(0) }
+
 do {
     try await BenchEnvironment.run(options) { environment in
         if !options.skipLatency {
