@@ -18,7 +18,14 @@ struct DownloadsController {
 
     @Sendable func list(_ request: Request, context: TorrusRequestContext) async throws -> Response {
         let downloads = try await service.list()
-        return try JSONResponse.make(downloads.map(DownloadResponse.init))
+        var json: [UInt8] = [UInt8(ascii: "[")]
+        json.reserveCapacity(downloads.count * 512)
+        for (index, download) in downloads.enumerated() {
+            if index > 0 { json.append(UInt8(ascii: ",")) }
+            DownloadJSON.append(download, to: &json)
+        }
+        json.append(UInt8(ascii: "]"))
+        return JSONResponse.bytes(json)
     }
 
     /// 201 with `Location` for a new download, 200 with the existing one for a repeated create.
@@ -27,8 +34,8 @@ struct DownloadsController {
         let (download, created) = try await service.create(
             .init(source: body.source, targetPath: body.targetPath, desiredStatus: body.desiredStatus)
         )
-        return try JSONResponse.make(
-            DownloadResponse(download: download),
+        return JSONResponse.download(
+            download,
             status: created ? .created : .ok,
             headers: [.location: "/v1/downloads/\(download.id.lowercasedString)"]
         )
@@ -36,14 +43,14 @@ struct DownloadsController {
 
     @Sendable func get(_ request: Request, context: TorrusRequestContext) async throws -> Response {
         let download = try await service.get(try id(context))
-        return try JSONResponse.make(DownloadResponse(download: download))
+        return JSONResponse.download(download)
     }
 
     @Sendable func patch(_ request: Request, context: TorrusRequestContext) async throws -> Response {
         let id = try id(context)
         let body = try await JSONBody.decode(PatchDownloadRequest.self, from: request, context: context)!
         let download = try await service.setDesiredStatus(id, to: body.desiredStatus)
-        return try JSONResponse.make(DownloadResponse(download: download))
+        return JSONResponse.download(download)
     }
 
     @Sendable func delete(_ request: Request, context: TorrusRequestContext) async throws -> Response {

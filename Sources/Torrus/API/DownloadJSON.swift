@@ -1,0 +1,137 @@
+import Foundation
+
+/// The v1 JSON of a download, written straight into bytes: keys sorted, `/` unescaped, strings
+/// escaped as Foundation's `JSONEncoder` escapes them — the bytes the API has always sent (the
+/// tests compare the two). A download is encoded once per change and served as these bytes;
+/// `JSONEncoder` took ~12 µs a download and made lists of 1000 cost 10–20 ms per request.
+///
+/// Unknown values are explicit nulls (`gid`, `name`), so every download has the same keys;
+/// `error` appears only on a Failed download.
+public enum DownloadJSON {
+    public static func encode(_ download: Download) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(384 + download.source.utf8.count + download.files.count * 96)
+        append(download, to: &out)
+        return out
+    }
+
+    public static func append(_ download: Download, to out: inout [UInt8]) {
+        out.append(contentsOf: #"{"createdAt":""#.utf8)
+        RFC3339.append(download.createdAt, to: &out)
+        out.append(contentsOf: #"","desiredStatus":""#.utf8)
+        out.append(contentsOf: download.desiredStatus.rawValue.utf8)
+        out.append(UInt8(ascii: "\""))
+        if download.status == .failed, let error = download.error {
+            out.append(contentsOf: #","error":{"code":"#.utf8)
+            number(Int64(error.code), to: &out)
+            out.append(contentsOf: #","message":"#.utf8)
+            string(error.message, to: &out)
+            out.append(UInt8(ascii: "}"))
+        }
+        out.append(contentsOf: #","files":["#.utf8)
+        for (index, file) in download.files.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            out.append(contentsOf: #"{"completed":"#.utf8)
+            number(file.completed, to: &out)
+            out.append(contentsOf: #","length":"#.utf8)
+            number(file.length, to: &out)
+            out.append(contentsOf: #","path":"#.utf8)
+            string(file.path, to: &out)
+            out.append(UInt8(ascii: "}"))
+        }
+        out.append(contentsOf: #"],"gid":"#.utf8)
+        if let gid = download.gid { string(gid.rawValue, to: &out) } else { out.append(contentsOf: "null".utf8) }
+        out.append(contentsOf: #","id":""#.utf8)
+        uuid(download.id, to: &out)
+        out.append(contentsOf: #"","name":"#.utf8)
+        if let name = download.name { string(name, to: &out) } else { out.append(contentsOf: "null".utf8) }
+        out.append(contentsOf: #","progress":{"completedLength":"#.utf8)
+        number(download.progress.completedLength, to: &out)
+        out.append(contentsOf: #","downloadSpeed":"#.utf8)
+        number(download.progress.downloadSpeed, to: &out)
+        out.append(contentsOf: #","totalLength":"#.utf8)
+        number(download.progress.totalLength, to: &out)
+        out.append(contentsOf: #","uploadSpeed":"#.utf8)
+        number(download.progress.uploadSpeed, to: &out)
+        out.append(contentsOf: #"},"source":"#.utf8)
+        string(download.source, to: &out)
+        out.append(contentsOf: #","status":""#.utf8)
+        out.append(contentsOf: download.status.rawValue.utf8)
+        out.append(contentsOf: #"","targetPath":"#.utf8)
+        string(download.targetPath, to: &out)
+        out.append(contentsOf: #","updatedAt":""#.utf8)
+        RFC3339.append(download.updatedAt, to: &out)
+        out.append(contentsOf: #""}"#.utf8)
+    }
+
+    // MARK: values
+
+    private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
+
+    /// A JSON string as `JSONEncoder` writes one: `"` and `\` escaped, the C0 controls as `\b`,
+    /// `\t`, `\n`, `\f`, `\r` or `\u00xx`, everything else (`/`, DEL, non-ASCII) as its UTF-8.
+    static func string(_ value: String, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        for byte in value.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
+            case UInt8(ascii: "\\"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
+            case 0x08: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "b")])
+            case 0x09: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+            case 0x0A: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
+            case 0x0C: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "f")])
+            case 0x0D: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
+            case 0x00..<0x20:
+                out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0")])
+                out.append(hex[Int(byte >> 4)])
+                out.append(hex[Int(byte & 0x0F)])
+            default: out.append(byte)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+
+    static func number(_ value: Int64, to out: inout [UInt8]) {
+        if value < 0 {
+            out.append(UInt8(ascii: "-"))
+            // The magnitude of Int64.min does not fit Int64; UInt64 holds it.
+            unsigned(UInt64(bitPattern: 0 &- value), to: &out)
+        } else {
+            unsigned(UInt64(value), to: &out)
+        }
+    }
+
+    private static func unsigned(_ value: UInt64, to out: inout [UInt8]) {
+        guard value >= 10 else {
+            out.append(UInt8(ascii: "0") + UInt8(value))
+            return
+        }
+        var digits:
+            (
+                UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                UInt8
+            ) =
+                (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var count = 0
+        var rest = value
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            while rest > 0 {
+                buffer[19 - count] = UInt8(ascii: "0") + UInt8(rest % 10)
+                rest /= 10
+                count += 1
+            }
+            out.append(contentsOf: buffer[(20 - count)...])
+        }
+    }
+
+    /// Lower-case 8-4-4-4-12, without the String `uuidString` builds.
+    private static func uuid(_ id: UUID, to out: inout [UInt8]) {
+        withUnsafeBytes(of: id.uuid) { bytes in
+            for (index, byte) in bytes.enumerated() {
+                if index == 4 || index == 6 || index == 8 || index == 10 { out.append(UInt8(ascii: "-")) }
+                out.append(hex[Int(byte >> 4)])
+                out.append(hex[Int(byte & 0x0F)])
+            }
+        }
+    }
+}

@@ -1,0 +1,119 @@
+import Foundation
+import Testing
+
+@testable import Torrus
+
+/// `DownloadJSON` writes the bytes `JSONEncoder` wrote for the v1 shape (sorted keys, `/`
+/// unescaped), so clients see no difference; `RFC3339` formats the whole milliseconds Torrus keeps.
+struct DownloadJSONTests {
+    /// The v1 shape as it was encoded before `DownloadJSON`: the reference the bytes must match.
+    private struct Reference: Encodable {
+        let download: Download
+
+        private enum CodingKeys: String, CodingKey {
+            case id, gid, source, targetPath, name, files, status, desiredStatus, createdAt, updatedAt, progress, error
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(download.id.lowercasedString, forKey: .id)
+            try container.encode(download.gid, forKey: .gid)
+            try container.encode(download.source, forKey: .source)
+            try container.encode(download.targetPath, forKey: .targetPath)
+            try container.encode(download.name, forKey: .name)
+            try container.encode(download.files, forKey: .files)
+            try container.encode(download.status, forKey: .status)
+            try container.encode(download.desiredStatus, forKey: .desiredStatus)
+            try container.encode(RFC3339.string(download.createdAt), forKey: .createdAt)
+            try container.encode(RFC3339.string(download.updatedAt), forKey: .updatedAt)
+            try container.encode(download.progress, forKey: .progress)
+            if download.status == .failed { try container.encodeIfPresent(download.error, forKey: .error) }
+        }
+    }
+
+    private static func reference(_ download: Download) throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return Array(try encoder.encode(Reference(download: download)))
+    }
+
+    private static let awkward = [
+        "plain", "", "a\"quote\"", "back\\slash", "/slashes/", "tab\tnew\nline\rcr", "\u{0}\u{1}\u{8}\u{b}\u{c}\u{1f}", "del\u{7f}",
+        "c1\u{85}\u{9b}", "é ü ß", "😀 emoji", "\u{2028}\u{2029}", "\u{FEFF}bom", "日本語のファイル名.mkv",
+    ]
+
+    private static func download(_ text: String, status: DownloadStatus, index: Int) -> Download {
+        Download(
+            gid: index % 3 == 0 ? nil : .random(),
+            source: "https://example.com/\(text)?q=\(index)",
+            targetPath: "/srv/downloads/\(text)",
+            fingerprint: "f",
+            name: index % 2 == 0 ? nil : text,
+            files: (0..<(index % 4)).map { DownloadFile(path: "/srv/downloads/\(text)/\($0)", length: Int64($0) << 33, completed: Int64($0)) },
+            status: status,
+            desiredStatus: DesiredStatus.allCases[index % DesiredStatus.allCases.count],
+            progress: DownloadProgress(completedLength: Int64(index) * 1_000_003, totalLength: Int64.max, downloadSpeed: 0, uploadSpeed: -1),
+            error: DownloadFailure(code: index, message: "failed: \(text)"),
+            infoHash: nil,
+            createdAt: Date(millisecondsSince1970: 1_764_600_000_000 + Int64(index) * 7_919),
+            updatedAt: Date(millisecondsSince1970: 1_764_600_000_000 + Int64(index) * 104_729)
+        )
+    }
+
+    @Test func theBytesAreJSONEncodersForEveryStatusAndAwkwardStrings() throws {
+        var index = 0
+        for text in Self.awkward {
+            for status in DownloadStatus.allCases {
+                let download = Self.download(text, status: status, index: index)
+                #expect(DownloadJSON.encode(download) == (try Self.reference(download)), "\(text) \(status)")
+                index += 1
+            }
+        }
+    }
+
+    @Test func theErrorAppearsOnlyOnAFailedDownloadAndItsCodeIsANumber() throws {
+        let failed = try #require(
+            try JSONSerialization.jsonObject(with: Data(DownloadJSON.encode(Self.download("x", status: .failed, index: 5)))) as? [String: Any]
+        )
+        #expect((failed["error"] as? [String: Any])?["code"] as? Int == 5)
+        let active = try #require(
+            try JSONSerialization.jsonObject(with: Data(DownloadJSON.encode(Self.download("x", status: .active, index: 5)))) as? [String: Any]
+        )
+        #expect(active["error"] == nil)
+    }
+
+    @Test func timestampsAreTheStoredMillisecondsInUTC() {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        var generator = SystemRandomNumberGenerator()
+        let samples: [Int64] =
+            [0, 1, 999, 1000, 86_399_999, 86_400_000, -1, -86_400_001, 951_782_400_000, 4_102_444_799_999, 1_709_164_800_123]
+            + (0..<20_000).map { _ in Int64.random(in: -2_208_988_800_000...4_102_444_800_000, using: &generator) }
+        for milliseconds in samples {
+            let date = Date(millisecondsSince1970: milliseconds)
+            let seconds = Int64((Double(milliseconds) / 1000).rounded(.down))
+            let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: Date(timeIntervalSince1970: Double(seconds)))
+            let fraction = milliseconds - seconds * 1000
+            let expected = String(
+                format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+                parts.year!,
+                parts.month!,
+                parts.day!,
+                parts.hour!,
+                parts.minute!,
+                parts.second!,
+                Int(fraction)
+            )
+            #expect(RFC3339.string(date) == expected, "\(milliseconds)")
+        }
+    }
+}
+
+/// Whole milliseconds survive the trip through `Date` exactly: stored timestamps never creep.
+@Test func millisecondsRoundTripThroughDate() {
+    var generator = SystemRandomNumberGenerator()
+    for _ in 0..<200_000 {
+        let milliseconds = Int64.random(in: -2_208_988_800_000...4_102_444_800_000, using: &generator)
+        #expect(Date(millisecondsSince1970: milliseconds).millisecondsSince1970 == milliseconds)
+    }
+}
