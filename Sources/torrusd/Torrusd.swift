@@ -74,7 +74,7 @@ struct Torrusd: AsyncParsableCommand {
         LoggingSystem.bootstrap { label in
             var handler: any LogHandler =
                 switch configuration.logFormat {
-                case .text: StreamLogHandler.standardOutput(label: label)
+                case .text: TextLogHandler(label: label)
                 case .json: JSONLogHandler(label: label)
                 }
             handler.logLevel = configuration.logLevel

@@ -11,7 +11,7 @@ import Testing
 /// downloader and the in-memory store.
 @Suite struct APITests {
     static let token = "test-token-9f2c"
-    let repo: any DownloadRepo = InMemoryDownloadRepo()
+    let repo: any DownloadRepo = InMemoryDownloadRepo(encoding: .v1JSON)
     let downloader = RecordingDownloader()
     let logs = CapturedLogs()
     let root: TemporaryDirectory

@@ -41,7 +41,7 @@ struct Aria2SafetyTests {
             createdAt: .nowMilliseconds()
         )
         do {
-            let store = try SQLiteDownloadRepo(path: harness.data + "/torrus.sqlite")
+            let store = try SQLiteDownloadRepo(path: harness.data + "/torrus.sqlite", encoding: .v1JSON)
             _ = try await store.insert(legacy)
             try store.close()
         }

@@ -6,7 +6,7 @@ import Testing
 @Suite struct ChangeFeedTests {
     @Test func everyWriteThroughThePublishingRepoIsPublishedWithOldAndNew() async throws {
         let feed = ChangeFeed()
-        let repo = PublishingDownloadRepo(InMemoryDownloadRepo(), feed: feed)
+        let repo = PublishingDownloadRepo(InMemoryDownloadRepo(encoding: .v1JSON), feed: feed, encoding: .v1JSON)
         var changes = feed.subscribe().makeAsyncIterator()
 
         let download = makeDownload()
@@ -45,7 +45,7 @@ import Testing
         let (store, cleanup) = try kind.make()
         defer { cleanup() }
         let feed = ChangeFeed()
-        let repo = PublishingDownloadRepo(store, feed: feed)
+        let repo = PublishingDownloadRepo(store, feed: feed, encoding: .v1JSON)
         let changes = feed.subscribe(buffer: 100_000)
         let downloads = (0..<50).map { _ in makeDownload() }
         for download in downloads { _ = try await repo.insert(download) }

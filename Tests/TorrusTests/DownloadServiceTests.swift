@@ -4,7 +4,7 @@ import Testing
 @testable import Torrus
 
 @Suite struct DownloadServiceTests {
-    let repo: any DownloadRepo = InMemoryDownloadRepo()
+    let repo: any DownloadRepo = InMemoryDownloadRepo(encoding: .v1JSON)
     let downloader = RecordingDownloader()
     let root: TemporaryDirectory
     let service: DownloadService

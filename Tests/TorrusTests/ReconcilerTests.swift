@@ -16,6 +16,10 @@ final class CountingRepo: DownloadRepo {
 
     func get(_ id: UUID) async throws -> Download? { try await base.get(id) }
     func list() async throws -> [Download] { try await base.list() }
+    func representation(of id: UUID) async throws -> [UInt8]? { try await base.representation(of: id) }
+    func representations(after position: ListPosition?, limit: Int) async throws -> RepresentationPage {
+        try await base.representations(after: position, limit: limit)
+    }
     func find(fingerprint: String) async throws -> Download? { try await base.find(fingerprint: fingerprint) }
     func find(gid: GID) async throws -> Download? { try await base.find(gid: gid) }
     func find(gids: [GID]) async throws -> [Download] { try await base.find(gids: gids) }
@@ -32,7 +36,7 @@ final class CountingRepo: DownloadRepo {
 }
 
 @Suite struct ReconcilerTests {
-    let repo = CountingRepo(InMemoryDownloadRepo())
+    let repo = CountingRepo(InMemoryDownloadRepo(encoding: .v1JSON))
     let reconciler: Reconciler
 
     init() {

@@ -12,10 +12,10 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible {
     func make() throws -> (repo: any DownloadRepo, cleanup: @Sendable () -> Void) {
         switch self {
         case .memory:
-            return (InMemoryDownloadRepo(), {})
+            return (InMemoryDownloadRepo(encoding: .v1JSON), {})
         case .sqlite:
             let directory = try TemporaryDirectory()
-            let repo = try SQLiteDownloadRepo(path: directory.path + "/torrus.sqlite")
+            let repo = try SQLiteDownloadRepo(path: directory.path + "/torrus.sqlite", encoding: .v1JSON)
             return (
                 repo,
                 {
@@ -225,12 +225,12 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible {
         var download = makeDownload()
         download.files = [DownloadFile(path: "/data/downloads/x", length: 1, completed: 1)]
         do {
-            let repo = try SQLiteDownloadRepo(path: path)
+            let repo = try SQLiteDownloadRepo(path: path, encoding: .v1JSON)
             _ = try await repo.insert(download)
             download = try #require(try await repo.update(download.id) { $0.status = .complete }).new
             try repo.close()
         }
-        let reopened = try SQLiteDownloadRepo(path: path)
+        let reopened = try SQLiteDownloadRepo(path: path, encoding: .v1JSON)
         defer { try? reopened.close() }
         #expect(try await reopened.list() == [download])
     }
@@ -238,7 +238,7 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible {
     @Test func theDatabaseUsesWAL() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let repo = try SQLiteDownloadRepo(path: directory.path + "/torrus.sqlite")
+        let repo = try SQLiteDownloadRepo(path: directory.path + "/torrus.sqlite", encoding: .v1JSON)
         _ = try await repo.insert(makeDownload())
         #expect(FileManager.default.fileExists(atPath: directory.path + "/torrus.sqlite-wal"))
         try repo.close()

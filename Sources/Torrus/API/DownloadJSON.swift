@@ -42,7 +42,7 @@ public enum DownloadJSON {
         out.append(contentsOf: #"],"gid":"#.utf8)
         if let gid = download.gid { string(gid.rawValue, to: &out) } else { out.append(contentsOf: "null".utf8) }
         out.append(contentsOf: #","id":""#.utf8)
-        uuid(download.id, to: &out)
+        download.id.appendLowercased(to: &out)
         out.append(contentsOf: #"","name":"#.utf8)
         if let name = download.name { string(name, to: &out) } else { out.append(contentsOf: "null".utf8) }
         out.append(contentsOf: #","progress":{"completedLength":"#.utf8)
@@ -123,15 +123,10 @@ public enum DownloadJSON {
             out.append(contentsOf: buffer[(20 - count)...])
         }
     }
+}
 
-    /// Lower-case 8-4-4-4-12, without the String `uuidString` builds.
-    private static func uuid(_ id: UUID, to out: inout [UInt8]) {
-        withUnsafeBytes(of: id.uuid) { bytes in
-            for (index, byte) in bytes.enumerated() {
-                if index == 4 || index == 6 || index == 8 || index == 10 { out.append(UInt8(ascii: "-")) }
-                out.append(hex[Int(byte >> 4)])
-                out.append(hex[Int(byte & 0x0F)])
-            }
-        }
-    }
+extension DownloadEncoding {
+    /// What the stores keep with each download: its v1 JSON. Bump the version whenever
+    /// `DownloadJSON`'s bytes change, so stored rows are encoded again.
+    public static let v1JSON = DownloadEncoding(version: 1) { DownloadJSON.encode($0) }
 }

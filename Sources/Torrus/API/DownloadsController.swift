@@ -16,16 +16,43 @@ struct DownloadsController {
         table.add(base + "/downloads/:id", [.get, .patch, .delete])
     }
 
+    /// Downloads per store read of the list. A list of up to this many is one buffer with its
+    /// length; a longer one is streamed page by page, so memory stays flat however long it is.
+    static let listPage = 2000
+
     @Sendable func list(_ request: Request, context: TorrusRequestContext) async throws -> Response {
-        let downloads = try await service.list()
-        var json: [UInt8] = [UInt8(ascii: "[")]
-        json.reserveCapacity(downloads.count * 512)
-        for (index, download) in downloads.enumerated() {
-            if index > 0 { json.append(UInt8(ascii: ",")) }
-            DownloadJSON.append(download, to: &json)
+        let first = try await service.representations(after: nil, limit: Self.listPage)
+        guard first.items.count == Self.listPage, let start = first.last else {
+            var buffer = Self.joined(first.items, opening: "[")
+            buffer.writeInteger(UInt8(ascii: "]"))
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: buffer))
         }
-        json.append(UInt8(ascii: "]"))
-        return JSONResponse.bytes(json)
+        let service = self.service
+        let body = ResponseBody { writer in
+            try await writer.write(Self.joined(first.items, opening: "["))
+            var position = start
+            while true {
+                let page = try await service.representations(after: position, limit: Self.listPage)
+                guard let last = page.last else { break }
+                try await writer.write(Self.joined(page.items, opening: ","))
+                if page.items.count < Self.listPage { break }
+                position = last
+            }
+            try await writer.write(ByteBuffer(string: "]"))
+            try await writer.finish(nil)
+        }
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: body)
+    }
+
+    /// `opening` and the items, comma-separated, in one buffer.
+    private static func joined(_ items: [[UInt8]], opening: Character) -> ByteBuffer {
+        var buffer = ByteBufferAllocator().buffer(capacity: items.reduce(1) { $0 + $1.count + 1 } + 1)
+        buffer.writeInteger(opening.asciiValue!)
+        for (index, item) in items.enumerated() {
+            if index > 0 { buffer.writeInteger(UInt8(ascii: ",")) }
+            buffer.writeBytes(item)
+        }
+        return buffer
     }
 
     /// 201 with `Location` for a new download, 200 with the existing one for a repeated create.
@@ -42,8 +69,7 @@ struct DownloadsController {
     }
 
     @Sendable func get(_ request: Request, context: TorrusRequestContext) async throws -> Response {
-        let download = try await service.get(try id(context))
-        return JSONResponse.download(download)
+        JSONResponse.bytes(try await service.representation(of: try id(context)))
     }
 
     @Sendable func patch(_ request: Request, context: TorrusRequestContext) async throws -> Response {

@@ -25,14 +25,14 @@ public func buildApplication(
     let store: any DownloadRepo
     switch configuration.storage {
     case .memory:
-        store = InMemoryDownloadRepo()
+        store = InMemoryDownloadRepo(encoding: .v1JSON)
     case .sqlite:
         try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
-        let sqlite = try SQLiteDownloadRepo(path: configuration.dataDirectory + "/torrus.sqlite")
+        let sqlite = try SQLiteDownloadRepo(path: configuration.dataDirectory + "/torrus.sqlite", encoding: .v1JSON)
         services.append(CloseOnShutdown(name: "sqlite", logger: logger) { try sqlite.close() })
         store = sqlite
     }
-    let repo = PublishingDownloadRepo(store, feed: feed)
+    let repo = PublishingDownloadRepo(store, feed: feed, encoding: .v1JSON)
     let metricsFactory = PrometheusMetricsFactory(registry: metrics)
 
     let reporter = ChannelReporter()

@@ -21,7 +21,7 @@ public struct JSONLogHandler: LogHandler {
         var fields: [String: String] = [:]
         for (key, value) in metadata { fields[key] = "\(value)" }
         for (key, value) in event.metadata ?? [:] { fields[key] = "\(value)" }
-        fields["ts"] = Date().formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+        fields["ts"] = RFC3339.string(Date())
         fields["level"] = event.level.rawValue
         fields["logger"] = label
         fields["msg"] = "\(event.message)"

@@ -11,7 +11,7 @@ struct BearerAuthMiddleware: RouterMiddleware {
     private let expected: [UInt8]
 
     init(token: String) {
-        expected = Self.digest(token)
+        expected = Self.digest(Array(token.utf8))
     }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -23,10 +23,7 @@ struct BearerAuthMiddleware: RouterMiddleware {
                 headers: [.wwwAuthenticate: #"Bearer realm="torrus""#]
             )
         }
-        let parts = header.split(separator: " ", maxSplits: 1)
-        guard parts.count == 2, parts[0].lowercased() == "bearer",
-            Self.constantTimeEqual(Self.digest(parts[1].trimmingCharacters(in: .whitespaces)), expected)
-        else {
+        guard let token = Self.bearerToken(header), Self.constantTimeEqual(Self.digest(token), expected) else {
             throw ProblemDetails(
                 .unauthorized,
                 slug: "invalid-token",
@@ -37,8 +34,22 @@ struct BearerAuthMiddleware: RouterMiddleware {
         return try await next(request, context)
     }
 
-    private static func digest(_ token: String) -> [UInt8] {
-        Array(SHA256.hash(data: Array(token.utf8)))
+    private static func digest(_ token: some Collection<UInt8>) -> [UInt8] {
+        Array(SHA256.hash(data: Array(token)))
+    }
+
+    /// The token of `Bearer <token>` (scheme in any case, blanks around the token ignored), as
+    /// bytes: this runs on every request, so no Foundation string handling.
+    private static func bearerToken(_ header: String) -> ArraySlice<UInt8>? {
+        let bytes = Array(header.utf8)
+        let scheme = Array("bearer".utf8)
+        guard bytes.count > scheme.count, bytes[scheme.count] == UInt8(ascii: " "),
+            zip(bytes, scheme).allSatisfy({ $0 | 0x20 == $1 })
+        else { return nil }
+        var token = bytes[(scheme.count + 1)...]
+        while let first = token.first, first == UInt8(ascii: " ") || first == UInt8(ascii: "\t") { token.removeFirst() }
+        while let last = token.last, last == UInt8(ascii: " ") || last == UInt8(ascii: "\t") { token.removeLast() }
+        return token.isEmpty ? nil : token
     }
 
     /// Looks at every byte whatever the first difference: the time taken says nothing.

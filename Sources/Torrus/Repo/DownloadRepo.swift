@@ -4,6 +4,11 @@ import Foundation
 public protocol DownloadReader: Sendable {
     func get(_ id: UUID) async throws -> Download?
     func list() async throws -> [Download]
+    /// The stored representation of one download (`DownloadEncoding`), nil when there is none.
+    func representation(of id: UUID) async throws -> [UInt8]?
+    /// Up to `limit` representations in list order, starting after `position` (from the start
+    /// when nil), in one read.
+    func representations(after position: ListPosition?, limit: Int) async throws -> RepresentationPage
 }
 
 /// Looks downloads up by their secondary keys.

@@ -2,21 +2,40 @@ import Foundation
 
 /// Development and test store: everything in one actor, gone when the process ends.
 public actor InMemoryDownloadRepo: DownloadRepo {
-    private var byID: [UUID: Download] = [:]
-    private var idByFingerprint: [String: UUID] = [:]
-    private var idByGID: [GID: UUID] = [:]
-
-    public init() {}
-
-    public func get(_ id: UUID) -> Download? { byID[id] }
-
-    public func list() -> [Download] {
-        byID.values.sorted { ($0.createdAt, $0.id.uuidString) < ($1.createdAt, $1.id.uuidString) }
+    private struct Entry {
+        var download: Download
+        var representation: [UInt8]
+        var position: ListPosition
     }
 
-    public func find(fingerprint: String) -> Download? { idByFingerprint[fingerprint].flatMap { byID[$0] } }
+    private let encoding: DownloadEncoding
+    private var byID: [UUID: Entry] = [:]
+    private var idByFingerprint: [String: UUID] = [:]
+    private var idByGID: [GID: UUID] = [:]
+    /// List order, kept sorted as downloads come and go (new ones almost always go last).
+    private var order: [(position: ListPosition, id: UUID)] = []
 
-    public func find(gid: GID) -> Download? { idByGID[gid].flatMap { byID[$0] } }
+    public init(encoding: DownloadEncoding) {
+        self.encoding = encoding
+    }
+
+    public func get(_ id: UUID) -> Download? { byID[id]?.download }
+
+    public func list() -> [Download] {
+        order.compactMap { byID[$0.id]?.download }
+    }
+
+    public func representation(of id: UUID) -> [UInt8]? { byID[id]?.representation }
+
+    public func representations(after position: ListPosition?, limit: Int) -> RepresentationPage {
+        let start = position.map { after in firstIndex { $0 > after } } ?? 0
+        let slice = order[start..<min(order.count, start + max(limit, 0))]
+        return RepresentationPage(items: slice.compactMap { byID[$0.id]?.representation }, last: slice.last?.position)
+    }
+
+    public func find(fingerprint: String) -> Download? { idByFingerprint[fingerprint].flatMap { byID[$0]?.download } }
+
+    public func find(gid: GID) -> Download? { idByGID[gid].flatMap { byID[$0]?.download } }
 
     public func find(gids: [GID]) -> [Download] { gids.compactMap { find(gid: $0) } }
 
@@ -25,14 +44,16 @@ public actor InMemoryDownloadRepo: DownloadRepo {
         guard byID[download.id] == nil else { throw RepoError.duplicateID(download.id) }
         if let gid = download.gid, idByGID[gid] != nil { throw RepoError.duplicateGID(gid) }
         store(download, replacing: nil)
+        let position = ListPosition(download)
+        order.insert((position, download.id), at: firstIndex { $0 > position })
         return .inserted(download)
     }
 
     public func update(_ id: UUID, _ mutate: @escaping @Sendable (inout Download) throws -> Void) throws -> DownloadUpdate? {
-        guard let old = byID[id] else { return nil }
+        guard let old = byID[id]?.download else { return nil }
         let new = try applying(mutate, to: old, now: .nowMilliseconds())
         if new.gid != old.gid, let gid = new.gid, idByGID[gid] != nil { throw RepoError.duplicateGID(gid) }
-        store(new, replacing: old)
+        if new != old { store(new, replacing: old) }
         return DownloadUpdate(old: old, new: new)
     }
 
@@ -42,15 +63,29 @@ public actor InMemoryDownloadRepo: DownloadRepo {
 
     public func delete(_ id: UUID) -> Download? {
         guard let old = byID.removeValue(forKey: id) else { return nil }
-        idByFingerprint[old.fingerprint] = nil
-        if let gid = old.gid { idByGID[gid] = nil }
-        return old
+        idByFingerprint[old.download.fingerprint] = nil
+        if let gid = old.download.gid { idByGID[gid] = nil }
+        let index = firstIndex { $0 >= old.position }
+        if index < order.count, order[index].id == id { order.remove(at: index) }
+        return old.download
     }
 
     private func store(_ new: Download, replacing old: Download?) {
         if let oldGID = old?.gid, oldGID != new.gid { idByGID[oldGID] = nil }
-        byID[new.id] = new
+        byID[new.id] = Entry(download: new, representation: encoding.encode(new), position: ListPosition(new))
         idByFingerprint[new.fingerprint] = new.id
         if let gid = new.gid { idByGID[gid] = new.id }
+    }
+
+    /// The first index in `order` whose position satisfies `predicate` (which must be false, then
+    /// true, along the order): a binary search.
+    private func firstIndex(where predicate: (ListPosition) -> Bool) -> Int {
+        var low = 0
+        var high = order.count
+        while low < high {
+            let middle = (low + high) / 2
+            if predicate(order[middle].position) { high = middle } else { low = middle + 1 }
+        }
+        return low
     }
 }

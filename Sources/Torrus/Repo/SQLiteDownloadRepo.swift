@@ -6,15 +6,19 @@ import GRDB
 /// concurrently with them.
 public final class SQLiteDownloadRepo: DownloadRepo {
     private let pool: DatabasePool
+    private let encoding: DownloadEncoding
 
-    /// Opens (creating if needed) the database at `path` and migrates it to the current schema.
-    public init(path: String) throws {
+    /// Opens (creating if needed) the database at `path`, migrates it to the current schema, and
+    /// encodes every row again if they were written with another `encoding.version`.
+    public init(path: String, encoding: DownloadEncoding) throws {
         var configuration = Configuration()
         configuration.label = "torrus"
         // A writer waiting on a checkpoint or another process should wait, not fail.
         configuration.busyMode = .timeout(5)
         pool = try DatabasePool(path: path, configuration: configuration)
+        self.encoding = encoding
         try Self.migrator.migrate(pool)
+        try Self.reencodeIfNeeded(pool, encoding)
     }
 
     /// Folds the write-ahead log into the database file and closes it; pending writes have
@@ -31,6 +35,37 @@ public final class SQLiteDownloadRepo: DownloadRepo {
     public func list() async throws -> [Download] {
         try await pool.read { db in
             try DownloadRecord.order(Column("createdAt"), Column("id")).fetchAll(db).map { try $0.download() }
+        }
+    }
+
+    public func representation(of id: UUID) async throws -> [UInt8]? {
+        try await pool.read { db in
+            let statement = try db.cachedStatement(sql: "SELECT json FROM download WHERE id = ?")
+            return try Data.fetchOne(statement, arguments: [id.uuidString]).map { Array($0) }
+        }
+    }
+
+    public func representations(after position: ListPosition?, limit: Int) async throws -> RepresentationPage {
+        try await pool.read { db in
+            let statement: Statement
+            if let position {
+                // A row value comparison: the (createdAt, id) index serves it, no offset scan.
+                statement = try db.cachedStatement(
+                    sql: "SELECT createdAt, id, json FROM download WHERE (createdAt, id) > (?, ?) ORDER BY createdAt, id LIMIT ?"
+                )
+                statement.arguments = [position.createdAt, position.id, limit]
+            } else {
+                statement = try db.cachedStatement(sql: "SELECT createdAt, id, json FROM download ORDER BY createdAt, id LIMIT ?")
+                statement.arguments = [limit]
+            }
+            var items: [[UInt8]] = []
+            var last: ListPosition?
+            let rows = try Row.fetchCursor(statement)
+            while let row = try rows.next() {
+                items.append(try row.withUnsafeData(atIndex: 2) { data in data.map { Array($0) } ?? [] })
+                last = ListPosition(createdAt: row[0], id: row[1])
+            }
+            return RepresentationPage(items: items, last: last)
         }
     }
 
@@ -56,7 +91,7 @@ public final class SQLiteDownloadRepo: DownloadRepo {
                 return .existing(try existing.download())
             }
             try Self.checkUnique(download, in: db, excluding: nil)
-            try DownloadRecord(download).insert(db)
+            try DownloadRecord(download, json: encoding.encode(download)).insert(db)
             return .inserted(download)
         }
     }
@@ -65,7 +100,7 @@ public final class SQLiteDownloadRepo: DownloadRepo {
         _ id: UUID,
         _ mutate: @escaping @Sendable (inout Download) throws -> Void
     ) async throws -> DownloadUpdate? {
-        try await pool.write { db in try Self.update(id, mutate, in: db) }
+        try await pool.write { db in try Self.update(id, mutate, encoding: self.encoding, in: db) }
     }
 
     public func updateEach(
@@ -73,7 +108,7 @@ public final class SQLiteDownloadRepo: DownloadRepo {
         _ mutate: @escaping @Sendable (inout Download) -> Void
     ) async throws -> [DownloadUpdate] {
         try await pool.write { db in
-            try ids.compactMap { try Self.update($0, mutate, in: db) }.filter(\.changed)
+            try ids.compactMap { try Self.update($0, mutate, encoding: self.encoding, in: db) }.filter(\.changed)
         }
     }
 
@@ -88,13 +123,14 @@ public final class SQLiteDownloadRepo: DownloadRepo {
     private static func update(
         _ id: UUID,
         _ mutate: (inout Download) throws -> Void,
+        encoding: DownloadEncoding,
         in db: Database
     ) throws -> DownloadUpdate? {
         guard let old = try DownloadRecord.fetchOne(db, key: id.uuidString)?.download() else { return nil }
         let new = try applying(mutate, to: old, now: .nowMilliseconds())
         if new != old {
             try checkUnique(new, in: db, excluding: old)
-            try DownloadRecord(new).update(db)
+            try DownloadRecord(new, json: encoding.encode(new)).update(db)
         }
         return DownloadUpdate(old: old, new: new)
     }
@@ -137,7 +173,40 @@ public final class SQLiteDownloadRepo: DownloadRepo {
             }
             try db.create(index: "download_order", on: DownloadRecord.databaseTableName, columns: ["createdAt", "id"])
         }
+        migrator.registerMigration("v2: stored representation") { db in
+            // Filled by `reencodeIfNeeded` right after migrating (a migration cannot know the encoding).
+            try db.alter(table: DownloadRecord.databaseTableName) { table in table.add(column: "json", .blob) }
+            try db.create(table: "setting") { table in
+                table.primaryKey("key", .text)
+                table.column("value", .integer).notNull()
+            }
+        }
         return migrator
+    }
+
+    /// Encodes every row again when the stored representation is missing (rows from before it
+    /// existed) or of another version, in one transaction.
+    private static func reencodeIfNeeded(_ pool: DatabasePool, _ encoding: DownloadEncoding) throws {
+        try pool.write { db in
+            let stored = try Int.fetchOne(db, sql: "SELECT value FROM setting WHERE key = 'encodingVersion'")
+            let missing = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM download WHERE json IS NULL)") ?? false
+            guard stored != encoding.version || missing else { return }
+            // In batches by primary key, not under one open cursor: the loop writes the table it reads.
+            let write = try db.makeStatement(sql: "UPDATE download SET json = ? WHERE id = ?")
+            var after = ""
+            while true {
+                let batch = try DownloadRecord.filter(Column("id") > after).order(Column("id")).limit(1000).fetchAll(db)
+                guard let last = batch.last else { break }
+                for record in batch {
+                    try write.execute(arguments: [Data(encoding.encode(try record.download())), record.id])
+                }
+                after = last.id
+            }
+            try db.execute(
+                sql: "INSERT INTO setting (key, value) VALUES ('encodingVersion', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                arguments: [encoding.version]
+            )
+        }
     }
 }
 
@@ -164,8 +233,10 @@ private struct DownloadRecord: Codable, FetchableRecord, PersistableRecord {
     var infoHash: String?
     var createdAt: Int64
     var updatedAt: Int64
+    /// The stored representation (`DownloadEncoding`); nil only in rows from before it existed.
+    var json: Data?
 
-    init(_ download: Download) {
+    init(_ download: Download, json: [UInt8]) {
         id = download.id.uuidString
         gid = download.gid?.rawValue
         source = download.source
@@ -184,6 +255,7 @@ private struct DownloadRecord: Codable, FetchableRecord, PersistableRecord {
         infoHash = download.infoHash
         createdAt = download.createdAt.millisecondsSince1970
         updatedAt = download.updatedAt.millisecondsSince1970
+        self.json = Data(json)
     }
 
     /// Rows are only written by `init(_:)`, so an unreadable value means a damaged file: report

@@ -27,6 +27,17 @@ public struct DownloadService: Sendable {
         return download
     }
 
+    /// A download as the API shows it, stored with it (`DownloadEncoding`).
+    public func representation(of id: UUID) async throws -> [UInt8] {
+        guard let representation = try await repo.representation(of: id) else { throw Self.notFound(id) }
+        return representation
+    }
+
+    /// A page of the list as the API shows it.
+    public func representations(after position: ListPosition?, limit: Int) async throws -> RepresentationPage {
+        try await repo.representations(after: position, limit: limit)
+    }
+
     /// What `POST /v1/downloads` asks for, before validation.
     public struct CreateRequest: Sendable {
         public var source: String

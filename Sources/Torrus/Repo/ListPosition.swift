@@ -1,0 +1,33 @@
+import Foundation
+
+/// A place in the list, which every store orders by `createdAt`, then `id` (as its upper-case
+/// string, the way SQLite compares the stored text).
+public struct ListPosition: Sendable, Equatable, Comparable {
+    public var createdAt: Int64
+    public var id: String
+
+    public init(createdAt: Int64, id: String) {
+        self.createdAt = createdAt
+        self.id = id
+    }
+
+    public init(_ download: Download) {
+        self.init(createdAt: download.createdAt.millisecondsSince1970, id: download.id.uuidString)
+    }
+
+    public static func < (lhs: ListPosition, rhs: ListPosition) -> Bool {
+        (lhs.createdAt, lhs.id) < (rhs.createdAt, rhs.id)
+    }
+}
+
+/// Consecutive downloads of the list in their stored representation.
+public struct RepresentationPage: Sendable {
+    public var items: [[UInt8]]
+    /// The position of the last item; nil for an empty page.
+    public var last: ListPosition?
+
+    public init(items: [[UInt8]], last: ListPosition?) {
+        self.items = items
+        self.last = last
+    }
+}
