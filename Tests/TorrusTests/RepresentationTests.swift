@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import Testing
 
 @testable import Torrus
@@ -104,5 +105,28 @@ import Testing
         #expect(cache.get(id) == [2])
         cache.wrote(id, nil)
         #expect(cache.get(id) == nil)
+    }
+
+    @Test func theCachedListIsDroppedByAnyWrite() async throws {
+        let repo = PublishingDownloadRepo(InMemoryDownloadRepo(encoding: .v1JSON), feed: ChangeFeed(), encoding: .v1JSON)
+        func ids() async throws -> [String] {
+            let array = try #require(try await repo.representationArray(limit: 10))
+            let list = try #require(try JSONSerialization.jsonObject(with: Data(buffer: array)) as? [[String: Any]])
+            return list.compactMap { $0["id"] as? String }
+        }
+        let first = makeDownload()
+        _ = try await repo.insert(first)
+        #expect(try await ids() == [first.id.lowercasedString])
+        #expect(try await ids() == [first.id.lowercasedString])  // served again, unchanged
+        let second = makeDownload()
+        _ = try await repo.insert(second)
+        #expect(try await ids().count == 2)
+        _ = try await repo.update(second.id) { $0.name = "changed" }
+        let array = try #require(try await repo.representationArray(limit: 10))
+        #expect(String(buffer: array).contains("changed"))
+        _ = try await repo.delete(first.id)
+        #expect(try await ids() == [second.id.lowercasedString])
+        // Longer than the limit: no array, the caller pages.
+        #expect(try await repo.representationArray(limit: 1) == nil)
     }
 }

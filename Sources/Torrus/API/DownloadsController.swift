@@ -21,38 +21,27 @@ struct DownloadsController {
     static let listPage = 2000
 
     @Sendable func list(_ request: Request, context: TorrusRequestContext) async throws -> Response {
-        let first = try await service.representations(after: nil, limit: Self.listPage)
-        guard first.items.count == Self.listPage, let start = first.last else {
-            var buffer = Self.joined(first.items, opening: "[")
-            buffer.writeInteger(UInt8(ascii: "]"))
-            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: buffer))
+        if let array = try await service.representationArray(limit: Self.listPage) {
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: array))
         }
         let service = self.service
         let body = ResponseBody { writer in
-            try await writer.write(Self.joined(first.items, opening: "["))
-            var position = start
+            var position: ListPosition?
+            var opening = UInt8(ascii: "[")
             while true {
                 let page = try await service.representations(after: position, limit: Self.listPage)
-                guard let last = page.last else { break }
-                try await writer.write(Self.joined(page.items, opening: ","))
-                if page.items.count < Self.listPage { break }
+                if !page.items.isEmpty {
+                    try await writer.write(JSONArray.buffer(page.items, opening: opening, closing: nil))
+                    opening = UInt8(ascii: ",")
+                }
+                guard let last = page.last, page.items.count == Self.listPage else { break }
                 position = last
             }
-            try await writer.write(ByteBuffer(string: "]"))
+            // An empty list here: the downloads went while the first page was being read.
+            try await writer.write(ByteBuffer(string: opening == UInt8(ascii: "[") ? "[]" : "]"))
             try await writer.finish(nil)
         }
         return Response(status: .ok, headers: [.contentType: "application/json"], body: body)
-    }
-
-    /// `opening` and the items, comma-separated, in one buffer.
-    private static func joined(_ items: [[UInt8]], opening: Character) -> ByteBuffer {
-        var buffer = ByteBufferAllocator().buffer(capacity: items.reduce(1) { $0 + $1.count + 1 } + 1)
-        buffer.writeInteger(opening.asciiValue!)
-        for (index, item) in items.enumerated() {
-            if index > 0 { buffer.writeInteger(UInt8(ascii: ",")) }
-            buffer.writeBytes(item)
-        }
-        return buffer
     }
 
     /// 201 with `Location` for a new download, 200 with the existing one for a repeated create.

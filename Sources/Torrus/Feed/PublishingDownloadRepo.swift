@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 
 /// A repo that publishes every stored change to the change feed and keeps the representations of
 /// recent downloads in memory (`RepresentationCache`). The service and the reconciler both write
@@ -38,6 +39,15 @@ public struct PublishingDownloadRepo: DownloadRepo {
 
     public func representations(after position: ListPosition?, limit: Int) async throws -> RepresentationPage {
         try await base.representations(after: position, limit: limit)
+    }
+
+    /// Kept until the next write: while nothing changes, every list is the same buffer.
+    public func representationArray(limit: Int) async throws -> ByteBuffer? {
+        if let cached = cache.array(limit: limit) { return cached }
+        let ticket = cache.ticket()
+        guard let array = try await base.representationArray(limit: limit) else { return nil }
+        cache.fillArray(array, limit: limit, ticket: ticket)
+        return array
     }
     public func find(fingerprint: String) async throws -> Download? { try await base.find(fingerprint: fingerprint) }
     public func find(gid: GID) async throws -> Download? { try await base.find(gid: gid) }

@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import Synchronization
 
 /// The stored representations of the downloads read or written lately, so that
@@ -14,6 +15,9 @@ final class RepresentationCache: Sendable {
         var entries: [UUID: [UInt8]] = [:]
         /// Counts writes; a store read that saw another value of it may be stale.
         var writes: UInt64 = 0
+        /// The whole list as a JSON array, read for `arrayLimit`; any write drops it.
+        var array: ByteBuffer?
+        var arrayLimit = 0
     }
 
     private let state = Mutex(State())
@@ -39,10 +43,23 @@ final class RepresentationCache: Sendable {
         }
     }
 
+    func array(limit: Int) -> ByteBuffer? {
+        state.withLock { $0.arrayLimit == limit ? $0.array : nil }
+    }
+
+    func fillArray(_ array: ByteBuffer, limit: Int, ticket: UInt64) {
+        state.withLock { state in
+            guard state.writes == ticket else { return }
+            state.array = array
+            state.arrayLimit = limit
+        }
+    }
+
     /// A write of `id` committed: its new representation, or nil when it was deleted.
     func wrote(_ id: UUID, _ representation: [UInt8]?) {
         state.withLock { state in
             state.writes &+= 1
+            state.array = nil
             if let representation {
                 Self.insert(id, representation, into: &state, capacity: capacity)
             } else {

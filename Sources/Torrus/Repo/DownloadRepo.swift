@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 
 /// Reads downloads. Lists are ordered by `createdAt`, then `id`, in every implementation.
 public protocol DownloadReader: Sendable {
@@ -9,6 +10,16 @@ public protocol DownloadReader: Sendable {
     /// Up to `limit` representations in list order, starting after `position` (from the start
     /// when nil), in one read.
     func representations(after position: ListPosition?, limit: Int) async throws -> RepresentationPage
+    /// The whole list as one JSON array of representations when it holds fewer than `limit`
+    /// downloads; nil when it is longer.
+    func representationArray(limit: Int) async throws -> ByteBuffer?
+}
+
+extension DownloadReader {
+    public func representationArray(limit: Int) async throws -> ByteBuffer? {
+        let page = try await representations(after: nil, limit: limit)
+        return page.items.count < limit ? JSONArray.buffer(page.items) : nil
+    }
 }
 
 /// Looks downloads up by their secondary keys.

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOCore
 
 /// The rules of Torrus (request path: handler → service → repo / downloader): validation,
 /// idempotent create, the transition table, and what is stored when the downloader fails.
@@ -31,6 +32,11 @@ public struct DownloadService: Sendable {
     public func representation(of id: UUID) async throws -> [UInt8] {
         guard let representation = try await repo.representation(of: id) else { throw Self.notFound(id) }
         return representation
+    }
+
+    /// The whole list as the API shows it, when it holds fewer than `limit` downloads.
+    public func representationArray(limit: Int) async throws -> ByteBuffer? {
+        try await repo.representationArray(limit: limit)
     }
 
     /// A page of the list as the API shows it.
