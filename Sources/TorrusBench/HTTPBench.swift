@@ -58,7 +58,7 @@ struct HTTPBench {
         try await Self.waitForHTTP("http://127.0.0.1:\(port)/readyz")
         // Let startup settle (the first resync, the managed aria2c's first answers).
         try await Task.sleep(for: .seconds(2))
-        figures.rssIdleKiB = Self.residentKiB(pid: process.processIdentifier) ?? 0
+        figures.rssIdleKiB = ProcessStats.residentKiB(pid: "\(process.processIdentifier)") ?? 0
 
         Output.note("creating \(downloads) paused downloads in torrusd")
         var first: String?
@@ -69,7 +69,7 @@ struct HTTPBench {
         }
         guard let id = first else { throw BenchError.check("no download was created") }
         try await Task.sleep(for: .seconds(1))
-        figures.rssLoadedKiB = Self.residentKiB(pid: process.processIdentifier) ?? 0
+        figures.rssLoadedKiB = ProcessStats.residentKiB(pid: "\(process.processIdentifier)") ?? 0
         figures.listBytes = try await client.listBytes()
 
         let auth = "Authorization: Bearer \(token)"
@@ -173,14 +173,6 @@ struct HTTPBench {
             throw BenchError.setup("\(path) is missing: build it first with `swift build -c release`")
         }
         return path
-    }
-
-    private static func residentKiB(pid: Int32) -> Int? {
-        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
-        for line in status.split(separator: "\n") where line.hasPrefix("VmRSS:") {
-            return Int(line.split(whereSeparator: \.isWhitespace).dropFirst().first ?? "")
-        }
-        return nil
     }
 }
 

@@ -12,9 +12,10 @@ enum ProcessStats {
         return duration(usage.ru_utime) + duration(usage.ru_stime)
     }
 
-    /// Resident set size in KiB (`VmRSS` of /proc/self/status), nil where /proc is missing.
-    static func residentKiB() -> Int? {
-        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }
+    /// Resident set size in KiB (`VmRSS` of /proc/PID/status; this process by default), nil where
+    /// /proc is missing or the process is gone.
+    static func residentKiB(pid: String = "self") -> Int? {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
         for line in status.split(separator: "\n") where line.hasPrefix("VmRSS:") {
             return Int(line.split(whereSeparator: \.isWhitespace).dropFirst().first ?? "")
         }

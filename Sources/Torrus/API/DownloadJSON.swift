@@ -91,37 +91,10 @@ public enum DownloadJSON {
         out.append(UInt8(ascii: "\""))
     }
 
+    /// Decimal digits; up to 15 of them (any real length or speed) fit a small string, so this
+    /// allocates nothing.
     static func number(_ value: Int64, to out: inout [UInt8]) {
-        if value < 0 {
-            out.append(UInt8(ascii: "-"))
-            // The magnitude of Int64.min does not fit Int64; UInt64 holds it.
-            unsigned(UInt64(bitPattern: 0 &- value), to: &out)
-        } else {
-            unsigned(UInt64(value), to: &out)
-        }
-    }
-
-    private static func unsigned(_ value: UInt64, to out: inout [UInt8]) {
-        guard value >= 10 else {
-            out.append(UInt8(ascii: "0") + UInt8(value))
-            return
-        }
-        var digits:
-            (
-                UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                UInt8
-            ) =
-                (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        var count = 0
-        var rest = value
-        withUnsafeMutableBytes(of: &digits) { buffer in
-            while rest > 0 {
-                buffer[19 - count] = UInt8(ascii: "0") + UInt8(rest % 10)
-                rest /= 10
-                count += 1
-            }
-            out.append(contentsOf: buffer[(20 - count)...])
-        }
+        out.append(contentsOf: String(value).utf8)
     }
 }
 

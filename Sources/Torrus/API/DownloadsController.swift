@@ -21,24 +21,22 @@ struct DownloadsController {
     static let listPage = 2000
 
     @Sendable func list(_ request: Request, context: TorrusRequestContext) async throws -> Response {
-        if let array = try await service.representationArray(limit: Self.listPage) {
+        let first: RepresentationPage
+        switch try await service.representationList(limit: Self.listPage) {
+        case .whole(let array):
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: array))
+        case .firstPage(let page):
+            first = page
         }
         let service = self.service
         let body = ResponseBody { writer in
-            var position: ListPosition?
-            var opening = UInt8(ascii: "[")
-            while true {
-                let page = try await service.representations(after: position, limit: Self.listPage)
-                if !page.items.isEmpty {
-                    try await writer.write(JSONArray.buffer(page.items, opening: opening, closing: nil))
-                    opening = UInt8(ascii: ",")
-                }
-                guard let last = page.last, page.items.count == Self.listPage else { break }
-                position = last
+            try await writer.write(JSONArray.buffer(first.items, closing: nil))
+            var page = first
+            while page.items.count == Self.listPage, let last = page.last {
+                page = try await service.representations(after: last, limit: Self.listPage)
+                if !page.items.isEmpty { try await writer.write(JSONArray.buffer(page.items, opening: UInt8(ascii: ","), closing: nil)) }
             }
-            // An empty list here: the downloads went while the first page was being read.
-            try await writer.write(ByteBuffer(string: opening == UInt8(ascii: "[") ? "[]" : "]"))
+            try await writer.write(ByteBuffer(string: "]"))
             try await writer.finish(nil)
         }
         return Response(status: .ok, headers: [.contentType: "application/json"], body: body)

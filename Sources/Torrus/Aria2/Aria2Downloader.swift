@@ -24,7 +24,7 @@ struct Aria2Downloader: Downloader {
     func start(_ download: Download) async throws {
         let gid = try Self.gid(of: download)
         try handOver(download, gid: gid)
-        if download.error?.code == 8 { removePartialPayload(of: download) }
+        if download.error?.code == 8 { removePartialPayload(of: download, gid: gid) }
         var options: [String: JSONValue] = [
             "gid": .string(gid.rawValue),
             "dir": .string(download.targetPath),
@@ -122,8 +122,7 @@ struct Aria2Downloader: Downloader {
         removePayload(of: download, files: download.files.map(\.path) + (status?.payloadFiles.map(\.path) ?? []), gid: gid)
     }
 
-    private func removePartialPayload(of download: Download) {
-        guard let gid = download.gid else { return }
+    private func removePartialPayload(of download: Download, gid: GID) {
         logger.info("Starting over: the server cannot resume the partial file", metadata: ["gid": "\(gid)"])
         removePayload(of: download, files: download.files.map(\.path), gid: gid)
     }

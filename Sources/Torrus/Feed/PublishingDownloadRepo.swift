@@ -41,13 +41,14 @@ public struct PublishingDownloadRepo: DownloadRepo {
         try await base.representations(after: position, limit: limit)
     }
 
-    /// Kept until the next write: while nothing changes, every list is the same buffer.
-    public func representationArray(limit: Int) async throws -> ByteBuffer? {
-        if let cached = cache.array(limit: limit) { return cached }
+    /// A whole list is kept until the next write: while nothing changes, every list is the same
+    /// buffer.
+    public func representationList(limit: Int) async throws -> RepresentationList {
+        if let cached = cache.array(limit: limit) { return .whole(cached) }
         let ticket = cache.ticket()
-        guard let array = try await base.representationArray(limit: limit) else { return nil }
-        cache.fillArray(array, limit: limit, ticket: ticket)
-        return array
+        let list = try await base.representationList(limit: limit)
+        if case .whole(let array) = list { cache.fillArray(array, limit: limit, ticket: ticket) }
+        return list
     }
     public func find(fingerprint: String) async throws -> Download? { try await base.find(fingerprint: fingerprint) }
     public func find(gid: GID) async throws -> Download? { try await base.find(gid: gid) }

@@ -19,6 +19,8 @@ final class ConnectionTimeoutHandler: ChannelInboundHandler {
     private var context: ChannelHandlerContext?
     private var timer: Scheduled<Void>?
     private var timerDeadline: NIODeadline?
+    /// A 400 for an unreadable request went out; the connection is closing.
+    private var answered = false
 
     init(limits: HTTPConnectionLimits, logger: Logger) {
         state = ConnectionTimeoutState(limits: limits, acceptedAt: .now())
@@ -70,6 +72,20 @@ final class ConnectionTimeoutHandler: ChannelInboundHandler {
     func responseEnd() {
         state.responseEnd(at: .now())
         rearm()
+    }
+
+    /// The parser refused the bytes of a request that nothing is answering yet: answer 400 and
+    /// close, from here, below the HTTP codec (whose state after a parse error is undefined).
+    /// Returns false when a request is being read or answered; the caller then just lets the
+    /// error close the connection.
+    func answerUnreadableRequest(_ reason: String) -> Bool {
+        guard state.awaitingRequest, !answered, let context else { return false }
+        answered = true
+        cancelTimer()
+        context.writeAndFlush(wrapOutboundOut(ConnectionProblemResponse.unreadableRequest(reason))).assumeIsolated().whenComplete { _ in
+            context.close(promise: nil)
+        }
+        return true
     }
 
     // MARK: the timer

@@ -71,6 +71,12 @@ struct ConnectionTimeoutState {
         idleSince = now
     }
 
+    /// No request is being read or answered: a parse error now concerns a request nobody has
+    /// answered yet, so answering it cannot cut into another response.
+    var awaitingRequest: Bool {
+        requestsInFlight == 0 && !responseOpen
+    }
+
     /// The next expiry, or nil while a response is in progress. A deadline that started while a
     /// response was still being sent (a pipelined request) counts from the end of that response.
     var next: (deadline: NIODeadline, expiry: Expiry)? {

@@ -12,12 +12,7 @@ struct LimitedHTTP1Channel: ServerChildChannel {
 
     init(responder: @escaping HTTPChannelHandler.Responder, limits: HTTPConnectionLimits, connections: ConnectionCap) {
         // No idle timeout of Hummingbird's own: ours covers it and never cuts a response short.
-        // The parse-error responder comes first: its own answer must not pass the observer, which
-        // counts the responses to requests it saw.
-        http1 = HTTP1Channel(
-            responder: responder,
-            configuration: .init(additionalChannelHandlers: [ParseErrorProblemHandler(), HTTPPartObserver()])
-        )
+        http1 = HTTP1Channel(responder: responder, configuration: .init(additionalChannelHandlers: [HTTPPartObserver()]))
         self.limits = limits
         self.connections = connections
     }

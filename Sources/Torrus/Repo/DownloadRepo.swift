@@ -10,15 +10,21 @@ public protocol DownloadReader: Sendable {
     /// Up to `limit` representations in list order, starting after `position` (from the start
     /// when nil), in one read.
     func representations(after position: ListPosition?, limit: Int) async throws -> RepresentationPage
-    /// The whole list as one JSON array of representations when it holds fewer than `limit`
-    /// downloads; nil when it is longer.
-    func representationArray(limit: Int) async throws -> ByteBuffer?
+    /// The list from its start: the whole of it as one JSON array when it holds fewer than
+    /// `limit` downloads, else its first `limit` representations.
+    func representationList(limit: Int) async throws -> RepresentationList
 }
 
 extension DownloadReader {
-    public func representationArray(limit: Int) async throws -> ByteBuffer? {
+    public func representationList(limit: Int) async throws -> RepresentationList {
         let page = try await representations(after: nil, limit: limit)
-        return page.items.count < limit ? JSONArray.buffer(page.items) : nil
+        return page.items.count < limit ? .whole(JSONArray.buffer(page.items)) : .firstPage(page)
+    }
+
+    /// The whole list as one JSON array, nil when it holds `limit` downloads or more.
+    public func representationArray(limit: Int) async throws -> ByteBuffer? {
+        if case .whole(let array) = try await representationList(limit: limit) { return array }
+        return nil
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 
 /// A place in the list, which every store orders by `createdAt`, then `id` (as its upper-case
 /// string, the way SQLite compares the stored text).
@@ -18,6 +19,14 @@ public struct ListPosition: Sendable, Equatable, Comparable {
     public static func < (lhs: ListPosition, rhs: ListPosition) -> Bool {
         (lhs.createdAt, lhs.id) < (rhs.createdAt, rhs.id)
     }
+}
+
+/// The list read from its start (`DownloadReader.representationList`).
+public enum RepresentationList: Sendable {
+    /// All of it, as one JSON array.
+    case whole(ByteBuffer)
+    /// Its first page; more follow.
+    case firstPage(RepresentationPage)
 }
 
 /// Consecutive downloads of the list in their stored representation.

@@ -19,10 +19,6 @@ public struct DownloadService: Sendable {
         self.roots = roots
     }
 
-    public func list() async throws -> [Download] {
-        try await repo.list()
-    }
-
     public func get(_ id: UUID) async throws -> Download {
         guard let download = try await repo.get(id) else { throw Self.notFound(id) }
         return download
@@ -34,9 +30,10 @@ public struct DownloadService: Sendable {
         return representation
     }
 
-    /// The whole list as the API shows it, when it holds fewer than `limit` downloads.
-    public func representationArray(limit: Int) async throws -> ByteBuffer? {
-        try await repo.representationArray(limit: limit)
+    /// The list as the API shows it: whole when it holds fewer than `limit` downloads, else its
+    /// first page.
+    public func representationList(limit: Int) async throws -> RepresentationList {
+        try await repo.representationList(limit: limit)
     }
 
     /// A page of the list as the API shows it.
