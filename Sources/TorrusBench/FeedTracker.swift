@@ -22,7 +22,7 @@ final class FeedTracker: Sendable {
     }
 
     private let state = Mutex(State())
-    private let stream: AsyncStream<DownloadChange>
+    private let stream: AsyncStream<CommittedChange>
 
     /// Subscribes at once (not when `run` starts), so no change published after init is missed.
     /// The buffer is large because 500 active downloads publish ~1000 progress changes a second;
@@ -33,7 +33,8 @@ final class FeedTracker: Sendable {
 
     /// Reads the feed until it finishes (Torrus shutting down) or the task is cancelled.
     func run() async {
-        for await change in stream {
+        for await committed in stream {
+            let change = committed.change
             let now = ContinuousClock.now
             state.withLock { state in
                 state.changes += 1

@@ -41,11 +41,11 @@ struct Aria2IntegrationTests {
             let gid = try #require(active["gid"] as? String)
 
             #expect(try await API.patch(client, id, "Paused").status == .ok)
-            try await eventually("aria2 to pause") { try await harness.aria2Status(gid)?.status == "paused" }
+            try await eventually("aria2 to pause") { try await harness.aria2Status(gid)?.status == .paused }
             #expect(try await API.fetch(client, id)["status"] as? String == "Paused")
 
             #expect(try await API.patch(client, id, "Active").status == .ok)
-            try await eventually("aria2 to resume") { ["active", "waiting"].contains(try await harness.aria2Status(gid)?.status) }
+            try await eventually("aria2 to resume") { [.active, .waiting].contains(try await harness.aria2Status(gid)?.status) }
             _ = try await API.waitForStatus(client, id, "Active")
         }
     }
@@ -61,7 +61,7 @@ struct Aria2IntegrationTests {
             _ = try await API.waitForStatus(client, id, "Cancelled")
             try await eventually("aria2 to stop it") {
                 let status = try await harness.aria2Status(gid)?.status
-                return status == nil || status == "removed"
+                return status == nil || status == .removed
             }
         }
     }
@@ -157,7 +157,7 @@ struct Aria2IntegrationTests {
             return (id, try #require(active["gid"] as? String))
         }
         // Torrus is down; the download finishes in aria2 meanwhile, and nobody hears the notification.
-        try await eventually("aria2 to finish while Torrus is down") { try await harness.aria2Status(gid)?.status == "complete" }
+        try await eventually("aria2 to finish while Torrus is down") { try await harness.aria2Status(gid)?.status == .complete }
         let second = try harness.app()
         try await second.test(.router) { client in
             let done = try await API.waitForStatus(client, id, "Complete")

@@ -62,7 +62,7 @@ struct Aria2SafetyTests {
             let fine = try await Self.post(client, ["source": harness.peers.fileURL(name: "fine.bin", size: 4096), "desiredStatus": "Paused"])
             #expect(fine.status == .created)
             let fineGID = try #require(try APITests.json(fine.body)["gid"] as? String)
-            try await eventually("aria2 to hold the paused download") { try await harness.aria2Status(fineGID)?.status == "paused" }
+            try await eventually("aria2 to hold the paused download") { try await harness.aria2Status(fineGID)?.status == .paused }
         }
 
         let _: String = try await harness.aria2Call("aria2.saveSession")
@@ -117,7 +117,7 @@ struct Aria2SafetyTests {
             var isDirectory: ObjCBool = false
             #expect(FileManager.default.fileExists(atPath: target, isDirectory: &isDirectory) && isDirectory.boolValue)
             #expect(!Self.isSymbolicLink(target))
-            try await eventually("aria2 to hold it paused") { try await harness.aria2Status(gid)?.status == "paused" }
+            try await eventually("aria2 to hold it paused") { try await harness.aria2Status(gid)?.status == .paused }
 
             // Swapped for a link out of the roots after create.
             try FileManager.default.removeItem(atPath: target)
@@ -132,7 +132,7 @@ struct Aria2SafetyTests {
             // aria2 let go of it: nothing will ever unpause it into the link.
             try await eventually("aria2 to drop it") {
                 let status = try await harness.aria2Status(gid)?.status
-                return status == nil || status == "removed"
+                return status == nil || status == .removed
             }
 
             // A retry is refused the same way.
@@ -162,7 +162,7 @@ struct Aria2SafetyTests {
             }
             let gid = try #require(try await API.fetch(client, id)["gid"] as? String)
             #expect(try await API.patch(client, id, "Paused").status == .ok)
-            try await eventually("aria2 to pause") { try await harness.aria2Status(gid)?.status == "paused" }
+            try await eventually("aria2 to pause") { try await harness.aria2Status(gid)?.status == .paused }
 
             #expect(try await API.patch(client, id, "Active").status == .ok)
             let failed = try await API.waitForStatus(client, id, "Failed")

@@ -8,7 +8,7 @@ import Testing
     static let other = "d4c3b2a1f0e9d8c7"
 
     static func status(_ status: String, _ build: (inout Aria2Status) -> Void = { _ in }) -> Aria2Status {
-        var value = Aria2Status(gid: gid, status: status)
+        var value = Aria2Status(gid: gid, status: Aria2Status.State(rawValue: status)!)
         build(&value)
         return value
     }

@@ -6,7 +6,7 @@ import Testing
 @Suite struct ChangeFeedTests {
     @Test func everyWriteThroughThePublishingRepoIsPublishedWithOldAndNew() async throws {
         let feed = ChangeFeed()
-        let repo = PublishingDownloadRepo(InMemoryDownloadRepo(encoding: .v1JSON), feed: feed, encoding: .v1JSON)
+        let repo = PublishingDownloadRepo(InMemoryDownloadRepo(encoding: .v1JSON), feed: feed)
         var changes = feed.subscribe().makeAsyncIterator()
 
         let download = makeDownload()
@@ -16,9 +16,12 @@ import Testing
         _ = try await repo.update(download.id) { $0.status = .active }  // no change
         _ = try await repo.delete(download.id)
 
-        #expect(await changes.next() == .created(download))
-        #expect(await changes.next() == .updated(old: download, new: updated))
-        #expect(await changes.next() == .deleted(updated))
+        #expect(await changes.next()?.change == .created(download))
+        #expect(await changes.next()?.change == .updated(old: download, new: updated))
+        let deleted = await changes.next()
+        #expect(deleted?.change == .deleted(updated))
+        #expect(deleted?.sequence == 3, "one number per change, none for the writes that changed nothing")
+        #expect(deleted?.representation == nil)
         feed.finish()
         #expect(await changes.next() == nil)
     }
@@ -27,10 +30,12 @@ import Testing
         let feed = ChangeFeed()
         let stream = feed.subscribe(buffer: 2)
         let downloads = (0..<5).map { _ in makeDownload() }
-        for download in downloads { feed.publish(.created(download)) }
+        for (index, download) in downloads.enumerated() {
+            feed.publish(CommittedChange(sequence: Int64(index + 1), change: .created(download), representation: nil))
+        }
         feed.finish()
         var received: [DownloadChange] = []
-        for await change in stream { received.append(change) }
+        for await committed in stream { received.append(committed.change) }
         #expect(received == downloads.suffix(2).map { .created($0) })
     }
 
@@ -45,7 +50,7 @@ import Testing
         let (store, cleanup) = try kind.make()
         defer { cleanup() }
         let feed = ChangeFeed()
-        let repo = PublishingDownloadRepo(store, feed: feed, encoding: .v1JSON)
+        let repo = PublishingDownloadRepo(store, feed: feed)
         let changes = feed.subscribe(buffer: 100_000)
         let downloads = (0..<50).map { _ in makeDownload() }
         for download in downloads { _ = try await repo.insert(download) }
@@ -61,10 +66,15 @@ import Testing
         }
         feed.finish()
         var deleted = Set<UUID>()
-        for await change in changes {
+        var sequence: Int64 = 0
+        for await committed in changes {
+            let change = committed.change
             #expect(!deleted.contains(change.download.id), "a change of \(change.download.id) was published after its deletion")
             if case .deleted(let download) = change { deleted.insert(download.id) }
+            #expect(committed.sequence == sequence + 1, "published in commit order, numbered without gaps")
+            sequence = committed.sequence
         }
         #expect(deleted.count == downloads.count)
+        #expect(try await repo.lastSequence() == sequence)
     }
 }

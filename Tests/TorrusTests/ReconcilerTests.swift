@@ -6,13 +6,16 @@ import Testing
 @testable import Torrus
 
 /// Counts the store's write transactions, to prove progress is coalesced.
-final class CountingRepo: DownloadRepo {
-    let base: any DownloadRepo
+final class CountingRepo: DownloadStore {
+    let base: any DownloadStore
     private let counts = Mutex((updates: 0, batches: 0))
     var updates: Int { counts.withLock { $0.updates } }
     var batches: Int { counts.withLock { $0.batches } }
 
-    init(_ base: any DownloadRepo) { self.base = base }
+    init(_ base: any DownloadStore) { self.base = base }
+
+    func reportCommits(to listener: @escaping CommitListener) { base.reportCommits(to: listener) }
+    func lastSequence() async throws -> Int64 { try await base.lastSequence() }
 
     func get(_ id: UUID) async throws -> Download? { try await base.get(id) }
     func list() async throws -> [Download] { try await base.list() }
@@ -31,6 +34,10 @@ final class CountingRepo: DownloadRepo {
     func updateEach(_ ids: [UUID], _ mutate: @escaping @Sendable (inout Download) -> Void) async throws -> [DownloadUpdate] {
         counts.withLock { $0.batches += 1 }
         return try await base.updateEach(ids, mutate)
+    }
+    func update(byGID edits: [GIDEdit]) async throws -> [DownloadUpdate] {
+        counts.withLock { $0.batches += 1 }
+        return try await base.update(byGID: edits)
     }
     func delete(_ id: UUID) async throws -> Download? { try await base.delete(id) }
 }
@@ -160,7 +167,30 @@ final class CountingRepo: DownloadRepo {
         let current = try await stored(download)
         #expect(current.progress == progress)
         #expect(current.status == .paused)
-        #expect(repo.updates == 1)
+        #expect(repo.batches == 1, "the pending progress and the status in one write")
+        #expect(repo.updates == 0)
+    }
+
+    @Test func whatOneAria2AnswerSaysIsOneWriteFollowingTheGIDSwap() async throws {
+        let download = makeDownload(source: "magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567", status: .active)
+        _ = try await repo.insert(download)
+        let real = GID.random()
+        let files = [DownloadFile(path: "/data/downloads/a/1.bin", length: 10, completed: 10)]
+        let progress = DownloadProgress(completedLength: 10, totalLength: 10, downloadSpeed: 0, uploadSpeed: 0)
+        // As `Aria2Translation` reports a finished real transfer that follows the metadata GID.
+        await reconciler.apply([
+            DownloaderEvent(gid: download.gid!, .gidSwapped(to: real)),
+            DownloaderEvent(gid: real, .metadata(name: "a", files: files, infoHash: "ab")),
+            DownloaderEvent(gid: real, .progress(progress)),
+            DownloaderEvent(gid: real, .completed),
+        ])
+        let current = try await stored(download)
+        #expect(current.gid == real)
+        #expect(current.name == "a")
+        #expect(current.progress == progress)
+        #expect(current.status == .complete)
+        #expect(repo.batches == 1)
+        #expect(repo.updates == 0)
     }
 
     @Test func runAppliesEventsFromTheReporterAndFlushesWhenTheStreamEnds() async throws {

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 
 @testable import Torrus
@@ -9,7 +10,7 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible {
     var testDescription: String { rawValue }
 
     /// A fresh store; `cleanup` removes its files.
-    func make() throws -> (repo: any DownloadRepo, cleanup: @Sendable () -> Void) {
+    func make() throws -> (repo: any DownloadStore, cleanup: @Sendable () -> Void) {
         switch self {
         case .memory:
             return (InMemoryDownloadRepo(encoding: .v1JSON), {})
@@ -202,6 +203,71 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible {
         }
     }
 
+    @Test(arguments: StoreKind.allCases) func updateByGIDLooksEachGIDUpAfterTheEditsBeforeIt(_ kind: StoreKind) async throws {
+        let (repo, cleanup) = try kind.make()
+        defer { cleanup() }
+        let a = makeDownload()
+        let b = makeDownload()
+        let taken = makeDownload()
+        for download in [a, b, taken] { _ = try await repo.insert(download) }
+        let real = GID.random()
+        let updates = try await repo.update(byGID: [
+            GIDEdit(a.gid!) { $0.gid = real },
+            GIDEdit(real) { $0.name = "found under its new GID" },
+            GIDEdit(a.gid!) { $0.name = "must not be found under its old GID" },
+            GIDEdit(.random()) { $0.name = "nobody's" },
+            GIDEdit(b.gid!) { $0.gid = taken.gid },  // would collide: skipped
+            GIDEdit(b.gid!) { $0.progress.completedLength = 7 },
+        ])
+        #expect(updates.map(\.new.id) == [a.id, b.id], "one update per changed download, in order")
+        #expect(updates[0].old == a)
+        let stored = try #require(try await repo.get(a.id))
+        #expect(stored.gid == real)
+        #expect(stored.name == "found under its new GID")
+        #expect(try await repo.find(gid: real)?.id == a.id)
+        #expect(try await repo.find(gid: a.gid!) == nil)
+        #expect(try await repo.get(b.id)?.gid == b.gid)
+        #expect(try await repo.get(b.id)?.progress.completedLength == 7)
+        #expect(try await repo.get(taken.id) == taken)
+    }
+
+    @Test(arguments: StoreKind.allCases) func updateByGIDLetsOneDownloadTakeTheGIDAnotherLeft(_ kind: StoreKind) async throws {
+        let (repo, cleanup) = try kind.make()
+        defer { cleanup() }
+        let a = makeDownload()
+        let b = makeDownload()
+        for download in [a, b] { _ = try await repo.insert(download) }
+        let fresh = GID.random()
+        // Both rows change GIDs, b taking a's old one: the unique column never sees two.
+        let updates = try await repo.update(byGID: [GIDEdit(a.gid!) { $0.gid = fresh }, GIDEdit(b.gid!) { $0.gid = a.gid }])
+        #expect(updates.count == 2)
+        #expect(try await repo.get(a.id)?.gid == fresh)
+        #expect(try await repo.get(b.id)?.gid == a.gid)
+        #expect(try await repo.find(gid: a.gid!)?.id == b.id)
+    }
+
+    @Test(arguments: StoreKind.allCases) func everyCommittedChangeIsNumberedAndReportedInOrder(_ kind: StoreKind) async throws {
+        let (repo, cleanup) = try kind.make()
+        defer { cleanup() }
+        let reported = Mutex<[CommittedChange]>([])
+        repo.reportCommits { changes in reported.withLock { $0 += changes } }
+        let downloads = (0..<3).map { _ in makeDownload() }
+        for download in downloads { _ = try await repo.insert(download) }
+        _ = try await repo.insert(makeDownload(source: downloads[0].source))  // existing: nothing committed
+        _ = try await repo.updateEach(downloads.map(\.id)) { $0.progress.completedLength = 1 }
+        _ = try await repo.update(byGID: [GIDEdit(downloads[0].gid!) { $0.status = .active }])
+        _ = try await repo.update(downloads[1].id) { _ in }  // no change: no number
+        _ = try await repo.delete(downloads[2].id)
+        let changes = reported.withLock { $0 }
+        #expect(changes.map(\.sequence) == Array(1...8))
+        #expect(try await repo.lastSequence() == 8)
+        #expect(changes[0].change == .created(downloads[0]))
+        #expect(changes[0].representation == DownloadEncoding.v1JSON.encode(downloads[0]))
+        #expect(changes[6].representation == DownloadEncoding.v1JSON.encode(changes[6].change.download))
+        #expect(changes[7].change == .deleted(changes[5].change.download))
+        #expect(changes[7].representation == nil)
+    }
+
     @Test(arguments: StoreKind.allCases) func deleteRemovesEverything(_ kind: StoreKind) async throws {
         let (repo, cleanup) = try kind.make()
         defer { cleanup() }
@@ -235,12 +301,44 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible {
         #expect(try await reopened.list() == [download])
     }
 
-    @Test func theDatabaseUsesWAL() async throws {
+    @Test func sequenceNumbersSurviveReopening() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.path + "/torrus.sqlite"
+        do {
+            let repo = try SQLiteDownloadRepo(path: path, encoding: .v1JSON)
+            for _ in 0..<3 { _ = try await repo.insert(makeDownload()) }
+            try repo.close()
+        }
+        let reopened = try SQLiteDownloadRepo(path: path, encoding: .v1JSON)
+        defer { try? reopened.close() }
+        #expect(reopened.lastSequence() == 3)
+        let reported = Mutex<[Int64]>([])
+        reopened.reportCommits { changes in reported.withLock { $0 += changes.map(\.sequence) } }
+        _ = try await reopened.insert(makeDownload())
+        #expect(reported.withLock { $0 } == [4])
+    }
+
+    @Test func aFailedWriteUsesNoNumber() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let repo = try SQLiteDownloadRepo(path: directory.path + "/torrus.sqlite", encoding: .v1JSON)
+        defer { try? repo.close() }
+        let download = makeDownload()
+        _ = try await repo.insert(download)
+        struct Refused: Error {}
+        await #expect(throws: Refused.self) { try await repo.update(download.id) { _ in throw Refused() } }
+        _ = try await repo.delete(download.id)
+        #expect(repo.lastSequence() == 2)
+    }
+
+    @Test func theDatabaseUsesWALWithNormalSync() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let repo = try SQLiteDownloadRepo(path: directory.path + "/torrus.sqlite", encoding: .v1JSON)
         _ = try await repo.insert(makeDownload())
         #expect(FileManager.default.fileExists(atPath: directory.path + "/torrus.sqlite-wal"))
+        #expect(try repo.synchronousMode() == 1, "NORMAL: see the README on what a power cut can cost")
         try repo.close()
     }
 }

@@ -81,7 +81,7 @@ import Testing
 
     @Test func theCacheServesWritesAtOnceAndForgetsDeletes() async throws {
         let store = CountingRepo(InMemoryDownloadRepo(encoding: .v1JSON))
-        let repo = PublishingDownloadRepo(store, feed: ChangeFeed(), encoding: .v1JSON, cacheCapacity: 2)
+        let repo = PublishingDownloadRepo(store, feed: ChangeFeed(), cacheCapacity: 2)
         let downloads = (0..<3).map { _ in makeDownload() }
         for download in downloads { _ = try await repo.insert(download) }
         let updated = try #require(try await repo.update(downloads[2].id) { $0.status = .active }).new
@@ -108,7 +108,7 @@ import Testing
     }
 
     @Test func theCachedListIsDroppedByAnyWrite() async throws {
-        let repo = PublishingDownloadRepo(InMemoryDownloadRepo(encoding: .v1JSON), feed: ChangeFeed(), encoding: .v1JSON)
+        let repo = PublishingDownloadRepo(InMemoryDownloadRepo(encoding: .v1JSON), feed: ChangeFeed())
         func ids() async throws -> [String] {
             let array = try #require(try await repo.representationArray(limit: 10))
             let list = try #require(try JSONSerialization.jsonObject(with: Data(buffer: array)) as? [[String: Any]])

@@ -22,7 +22,7 @@ public func buildApplication(
     }
 
     var services: [any Service] = []
-    let store: any DownloadRepo
+    let store: any DownloadStore
     switch configuration.storage {
     case .memory:
         store = InMemoryDownloadRepo(encoding: .v1JSON)
@@ -32,7 +32,7 @@ public func buildApplication(
         services.append(CloseOnShutdown(name: "sqlite", logger: logger) { try sqlite.close() })
         store = sqlite
     }
-    let repo = PublishingDownloadRepo(store, feed: feed, encoding: .v1JSON)
+    let repo = PublishingDownloadRepo(store, feed: feed)
     let metricsFactory = PrometheusMetricsFactory(registry: metrics)
 
     let reporter = ChannelReporter()

@@ -33,7 +33,8 @@ final class DownloadMetrics: Service {
         )
         for (status, gauge) in gauges { gauge.record(counts[status] ?? 0) }
 
-        for await change in changes.cancelOnGracefulShutdown() {
+        for await committed in changes.cancelOnGracefulShutdown() {
+            let change = committed.change
             var touched: [DownloadStatus] = []
             switch change {
             case .created(let download):

@@ -84,10 +84,8 @@ public final class Aria2Adapter: Service {
     public func readiness() async -> DownloaderReadiness {
         let push = self.push.connected
         do {
-            let version: [String: JSONValue] = try await rpc.call("aria2.getVersion", timeout: .milliseconds(300))
-            var number: String?
-            if case .string(let value)? = version["version"] { number = value }
-            return DownloaderReadiness(ready: true, version: number, pushConnected: push, webSocketSupported: Curl.supportsWebSocket)
+            let version = try await rpc.call("aria2.getVersion", as: Aria2Version.self, timeout: .milliseconds(300))
+            return DownloaderReadiness(ready: true, version: version.version, pushConnected: push, webSocketSupported: Curl.supportsWebSocket)
         } catch {
             return DownloaderReadiness(
                 ready: false,
@@ -171,11 +169,11 @@ public final class Aria2Adapter: Service {
         let keys = JSONValue.array(Aria2Status.keys.map { .string($0) })
         do {
             let status: Aria2Status = try await rpc.call("aria2.tellStatus", [.string(gid), keys])
-            for event in Aria2Translation.events(for: status) { reporter.report(event) }
-            if status.status == "complete", let next = status.followedBy?.first {
+            reporter.report(Aria2Translation.events(for: status))
+            if status.status == .complete, let next = status.followedBy?.first {
                 let followed: Aria2Status = try await rpc.call("aria2.tellStatus", [.string(next), keys])
-                for event in Aria2Translation.events(for: followed) { reporter.report(event) }
-            } else if ["complete", "error", "removed"].contains(status.status), let owned = status.gidValue,
+                reporter.report(Aria2Translation.events(for: followed))
+            } else if status.status.isStopped, let owned = status.gidValue,
                 (try? await repo.find(gid: owned))?.status.isTerminal == true
             {
                 // A torrent that was already Complete while seeding has now stopped: the store's
@@ -196,8 +194,8 @@ public final class Aria2Adapter: Service {
         let resync = Aria2Resync(rpc: rpc, repo: repo, reporter: reporter, downloader: commands, logger: logger)
         _ = try? await resyncLock.withLock(Self.resyncKey) {
             do {
-                let session: [String: JSONValue] = try await self.rpc.call("aria2.getSessionInfo")
-                if case .string(let id)? = session["sessionId"] {
+                let session = try await self.rpc.call("aria2.getSessionInfo", as: Aria2SessionInfo.self)
+                if let id = session.sessionId {
                     let previous = self.push.exchangeSession(id)
                     if let previous, previous != id { self.logger.warning("aria2 restarted (new session)", metadata: ["session": "\(id)"]) }
                 }
@@ -235,8 +233,8 @@ public final class Aria2Adapter: Service {
     /// Torrus owns history: once the store says a download finished (or moved to its real GID),
     /// aria2's result for it is removed, so aria2's capped stopped list never decides anything.
     private func janitorLoop() async {
-        for await change in feed.subscribe() {
-            guard case .updated(let old, let new) = change else { continue }
+        for await committed in feed.subscribe() {
+            guard case .updated(let old, let new) = committed.change else { continue }
             var finished: [String] = []
             if let oldGID = old.gid, oldGID != new.gid { finished.append(oldGID.rawValue) }
             if new.status.isTerminal, !old.status.isTerminal || old.gid != new.gid, let gid = new.gid { finished.append(gid.rawValue) }

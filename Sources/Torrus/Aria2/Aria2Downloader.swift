@@ -69,7 +69,7 @@ struct Aria2Downloader: Downloader {
         } catch {
             let status: Aria2Status
             do {
-                status = try await rpc.call("aria2.tellStatus", [.string(gid.rawValue), ["status"]])
+                status = try await rpc.call("aria2.tellStatus", [.string(gid.rawValue), ["gid", "status"]])
             } catch let lookup where lookup.isGIDNotFound {
                 var again = download
                 again.desiredStatus = .active
@@ -79,7 +79,7 @@ struct Aria2Downloader: Downloader {
                 throw lookup.torrusError
             }
             // "cannot be unpaused now" for a download that is already waiting or active is fine.
-            guard ["active", "waiting"].contains(status.status) else { throw error.torrusError }
+            guard status.status == .active || status.status == .waiting else { throw error.torrusError }
         }
         poller.wake(watching: gid)
     }
@@ -111,7 +111,7 @@ struct Aria2Downloader: Downloader {
             throw error.torrusError
         }
         let gids = [gid.rawValue] + (status?.following.map { [$0] } ?? [])
-        if let status, ["active", "waiting", "paused"].contains(status.status) {
+        if let status, status.status.isQueued {
             try await ignoringNotFound { try await rpc.call("aria2.forceRemove", [.string(gid.rawValue)]) }
             try await waitUntilStopped(gid)
         }
@@ -148,7 +148,7 @@ struct Aria2Downloader: Downloader {
         while ContinuousClock.now < deadline {
             do {
                 let status: Aria2Status = try await rpc.call("aria2.tellStatus", [.string(gid.rawValue), ["gid", "status"]])
-                if !["active", "waiting", "paused"].contains(status.status) { return }
+                if !status.status.isQueued { return }
             } catch let error where error.isGIDNotFound {
                 return
             } catch {

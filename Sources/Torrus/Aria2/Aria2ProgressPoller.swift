@@ -88,16 +88,15 @@ final class Aria2ProgressPoller: Sendable {
             lastSeen = current
             return (changed, appeared, vanished)
         }
-        for (gid, progress) in changed {
-            guard let gid = GID(rawValue: gid) else { continue }
-            reporter.report(DownloaderEvent(gid: gid, .progress(progress)))
-        }
+        reporter.report(changed.compactMap { gid, progress in GID(rawValue: gid).map { DownloaderEvent(gid: $0, .progress(progress)) } })
         // Newly active (a queued download got its slot): its status, which push also reports —
         // without push, this is the only report of it.
-        for status in appeared {
-            guard let gid = status.gidValue, let kind = Aria2Translation.statusEvent(status) else { continue }
-            reporter.report(DownloaderEvent(gid: gid, kind))
-        }
+        reporter.report(
+            appeared.compactMap { status in
+                guard let gid = status.gidValue, let kind = Aria2Translation.statusEvent(status) else { return nil }
+                return DownloaderEvent(gid: gid, kind)
+            }
+        )
         guard !pushConnected() else {
             watched.withLock { $0.removeAll() }
             return active.count
@@ -110,13 +109,12 @@ final class Aria2ProgressPoller: Sendable {
 
     private func reportFate(of gids: [String]) async {
         let calls = gids.map { Aria2Call("aria2.tellStatus", [.string($0), .array(Aria2Status.keys.map { .string($0) })]) }
-        guard let results = try? await rpc.multicall(calls) else { return }
+        guard let results = try? await rpc.multicall(calls, as: Aria2Status.self) else { return }
         for (gid, result) in zip(gids, results) {
             switch result {
-            case .success(let value):
-                guard let status = try? Aria2RPC.decode(value, as: Aria2Status.self) else { continue }
-                for event in Aria2Translation.events(for: status) { reporter.report(event) }
-                if ["complete", "error", "removed"].contains(status.status) { _ = watched.withLock { $0.remove(gid) } }
+            case .success(let status):
+                reporter.report(Aria2Translation.events(for: status))
+                if status.status.isStopped { _ = watched.withLock { $0.remove(gid) } }
             case .failure:
                 _ = watched.withLock { $0.remove(gid) }
             }

@@ -37,46 +37,79 @@ final class Aria2RPC: Sendable {
 
     // MARK: calls
 
-    /// Calls `method` and decodes its result as `R`.
+    /// Calls `method` and decodes its result as `R`, straight from aria2's answer (no
+    /// intermediate `JSONValue`: a `tellActive` of 500 downloads is decoded once).
     func call<R: Decodable>(_ method: String, _ params: [JSONValue] = [], as type: R.Type = R.self, timeout: Duration? = nil)
         async throws(Aria2Error) -> R
     {
-        let result = try await rawCall(method, withToken(try safe(method, params)), timeout: timeout ?? self.timeout)
-        return try Self.decode(result, as: R.self)
+        try await rawCall(method, withToken(try safe(method, params)), timeout: timeout ?? self.timeout, as: R.self)
     }
 
     /// Calls `method` when only success matters.
     func call(_ method: String, _ params: [JSONValue] = [], timeout: Duration? = nil) async throws(Aria2Error) {
-        _ = try await rawCall(method, withToken(try safe(method, params)), timeout: timeout ?? self.timeout)
+        _ = try await call(method, params, as: Ignored.self, timeout: timeout)
     }
 
-    /// Runs all `calls` in one `system.multicall` round trip; one result per call, in order.
-    func multicall(_ calls: [Aria2Call]) async throws(Aria2Error) -> [Result<JSONValue, Aria2Error>] {
+    /// Runs all `calls` in one `system.multicall` round trip; one result per call, in order, each
+    /// decoded as `R`.
+    func multicall<R: Decodable>(_ calls: [Aria2Call], as type: R.Type = R.self) async throws(Aria2Error) -> [Result<R, Aria2Error>] {
         guard !calls.isEmpty else { return [] }
         var entries: [JSONValue] = []
         for call in calls {
             entries.append(.object(["methodName": .string(call.method), "params": .array(withToken(try safe(call.method, call.params)))]))
         }
-        let result = try await rawCall("system.multicall", [.array(entries)], timeout: timeout)
-        guard case .array(let items) = result, items.count == calls.count else {
-            throw .malformed("system.multicall returned \(calls.count) calls' results in an unexpected shape")
+        let items = try await rawCall("system.multicall", [.array(entries)], timeout: timeout, as: [MulticallItem<R>].self)
+        guard items.count == calls.count else {
+            throw .malformed("system.multicall returned \(items.count) results for \(calls.count) calls")
         }
-        // Each item is `[result]` on success or `{code, message}` on failure.
-        return items.map { item in
-            switch item {
-            case .array(let wrapped) where wrapped.count == 1: .success(wrapped[0])
-            case .object(let error): .failure(Self.rpcError(error))
-            default: .failure(.malformed("unexpected multicall item"))
+        return items.map(\.result)
+    }
+
+    /// A result Torrus does not read (aria2 answers "OK" or a GID).
+    struct Ignored: Decodable {
+        init(from decoder: any Decoder) {}
+    }
+
+    /// aria2's error object: `{"code": 1, "message": "…"}`.
+    private struct Fault: Decodable {
+        var code: Int?
+        var message: String?
+        var error: Aria2Error { .rpc(code: code ?? 0, message: message ?? "") }
+    }
+
+    private struct Reply<R: Decodable>: Decodable {
+        var result: R?
+        var error: Fault?
+    }
+
+    /// One `system.multicall` entry: `[result]` on success, an error object on failure.
+    private struct MulticallItem<R: Decodable>: Decodable {
+        var result: Result<R, Aria2Error>
+
+        init(from decoder: any Decoder) throws {
+            guard var wrapped = try? decoder.unkeyedContainer() else {
+                result = .failure(try Fault(from: decoder).error)
+                return
+            }
+            do {
+                result = .success(try wrapped.decode(R.self))
+            } catch {
+                result = .failure(.malformed("cannot read \(R.self): \(error)"))
             }
         }
     }
 
-    static func decode<R: Decodable>(_ value: JSONValue, as type: R.Type) throws(Aria2Error) -> R {
+    /// The result of `method` in `answer`, or the error aria2 answered with.
+    private static func result<R: Decodable>(of method: String, _ answer: [UInt8], as type: R.Type) throws(Aria2Error) -> R {
+        let reply: Reply<R>
         do {
-            return try JSONDecoder().decode(R.self, from: JSONEncoder().encode(value))
+            reply = try JSONDecoder().decode(Reply<R>.self, from: Data(answer))
         } catch {
-            throw .malformed("cannot read \(R.self): \(error)")
+            throw .malformed("\(method): cannot read the answer as \(R.self) (\(error))")
         }
+        if let fault = reply.error { throw fault.error }
+        guard let result = reply.result else { throw .malformed("\(method): neither result nor error") }
+        return result
     }
 
     /// The last line of defence: aria2 writes option values and URIs into its line-based session
@@ -102,15 +135,19 @@ final class Aria2RPC: Sendable {
         let params: [JSONValue]
     }
 
-    private struct Response: Decodable {
-        let id: String?
-        let result: JSONValue?
-        let error: [String: JSONValue]?
-        let method: String?
-        let params: [JSONValue]?
+    /// What every WebSocket message is routed by: an answer has an `id`, a notification a
+    /// `method` and the GID in `params`. The rest of the message is not decoded here.
+    private struct Envelope: Decodable {
+        struct Subject: Decodable { var gid: String }
+        var id: String?
+        var method: String?
+        var params: [Subject]?
     }
 
-    private func rawCall(_ method: String, _ params: [JSONValue], timeout: Duration) async throws(Aria2Error) -> JSONValue {
+    /// Sends one request and decodes aria2's answer once, as the type the caller expects.
+    private func rawCall<R: Decodable>(_ method: String, _ params: [JSONValue], timeout: Duration, as type: R.Type)
+        async throws(Aria2Error) -> R
+    {
         let id = String(nextID.add(1, ordering: .relaxed).newValue)
         let started = ContinuousClock.now
         var failed = true
@@ -127,24 +164,9 @@ final class Aria2RPC: Sendable {
         } else {
             answer = try await callOverHTTP(method: method, body: body, timeout: timeout)
         }
-        let response: Response
-        do {
-            response = try JSONDecoder().decode(Response.self, from: Data(answer))
-        } catch {
-            throw .malformed("\(method): not JSON-RPC (\(error))")
-        }
-        if let error = response.error { throw Self.rpcError(error) }
-        guard let result = response.result else { throw .malformed("\(method): neither result nor error") }
+        let result = try Self.result(of: method, answer, as: R.self)
         failed = false
         return result
-    }
-
-    private static func rpcError(_ object: [String: JSONValue]) -> Aria2Error {
-        var code = 0
-        if case .number(let value)? = object["code"] { code = Int(value) }
-        var message = ""
-        if case .string(let value)? = object["message"] { message = value }
-        return .rpc(code: code, message: message)
     }
 
     private func callOverHTTP(method: String, body: [UInt8], timeout: Duration) async throws(Aria2Error) -> [UInt8] {
@@ -205,13 +227,12 @@ final class Aria2RPC: Sendable {
     /// Handles one WebSocket message: answers go to their waiting call; a notification is
     /// returned for the adapter. Anything else is dropped.
     func receive(_ message: [UInt8]) -> Aria2Notification? {
-        guard let response = try? JSONDecoder().decode(Response.self, from: Data(message)) else { return nil }
-        if let id = response.id {
+        guard let envelope = try? JSONDecoder().decode(Envelope.self, from: Data(message)) else { return nil }
+        if let id = envelope.id {
             pending.withLock { $0.removeValue(forKey: id) }?.fulfil(.success(message))
             return nil
         }
-        guard let method = response.method, let kind = Aria2Notification.Kind(rawValue: method),
-            case .object(let event)? = response.params?.first, case .string(let gid)? = event["gid"]
+        guard let method = envelope.method, let kind = Aria2Notification.Kind(rawValue: method), let gid = envelope.params?.first?.gid
         else { return nil }
         metrics.recordNotification(kind)
         return Aria2Notification(kind: kind, gid: gid)

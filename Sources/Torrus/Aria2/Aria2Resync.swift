@@ -29,13 +29,16 @@ struct Aria2Resync {
 
     func run() async throws(Aria2Error) -> Summary {
         let keys = JSONValue.array(Aria2Status.keys.map { .string($0) })
-        let lists = try await rpc.multicall([
-            Aria2Call("aria2.tellActive", [keys]),
-            Aria2Call("aria2.tellWaiting", [0, .number(Double(Self.window)), keys]),
-            Aria2Call("aria2.tellStopped", [0, .number(Double(Self.window)), keys]),
-        ])
+        let lists = try await rpc.multicall(
+            [
+                Aria2Call("aria2.tellActive", [keys]),
+                Aria2Call("aria2.tellWaiting", [0, .number(Double(Self.window)), keys]),
+                Aria2Call("aria2.tellStopped", [0, .number(Double(Self.window)), keys]),
+            ],
+            as: [Aria2Status].self
+        )
         var statuses: [Aria2Status] = []
-        for list in lists { statuses += try Aria2RPC.decode(try list.get(), as: [Aria2Status].self) }
+        for list in lists { statuses += try list.get() }
         let downloads: [Download]
         do {
             downloads = try await repo.list()
@@ -74,7 +77,8 @@ struct Aria2Resync {
                 lost.append(download)
             }
         }
-        for event in events { reporter.report(event) }
+        // One batch: the whole resync is one store write.
+        reporter.report(events)
 
         for download in await stillLost(lost) {
             await readd(download, summary: &summary)
@@ -116,7 +120,7 @@ struct Aria2Resync {
     private func stillLost(_ lost: [Download]) async -> [Download] {
         guard !lost.isEmpty else { return [] }
         let calls = lost.map { Aria2Call("aria2.tellStatus", [.string($0.gid!.rawValue), ["gid"]]) }
-        guard let results = try? await rpc.multicall(calls) else { return lost }
+        guard let results = try? await rpc.multicall(calls, as: Aria2RPC.Ignored.self) else { return lost }
         return zip(lost, results).compactMap { download, result in
             if case .failure(let error) = result, error.isGIDNotFound { return download }
             return nil
@@ -129,13 +133,13 @@ struct Aria2Resync {
         let finished = Set(downloads.filter(\.status.isTerminal).compactMap { $0.gid?.rawValue })
         let owned = Set(downloads.compactMap { $0.gid?.rawValue })
         let removable = statuses.filter { status in
-            guard ["complete", "error", "removed"].contains(status.status) else { return false }
+            guard status.status.isStopped else { return false }
             if finished.contains(status.gid) { return true }
             return status.followedBy?.contains(where: owned.contains) ?? false
         }
         guard !removable.isEmpty else { return 0 }
         let calls = removable.map { Aria2Call("aria2.removeDownloadResult", [.string($0.gid)]) }
-        let results = (try? await rpc.multicall(calls)) ?? []
+        let results = (try? await rpc.multicall(calls, as: Aria2RPC.Ignored.self)) ?? []
         return results.filter { if case .success = $0 { true } else { false } }.count
     }
 }

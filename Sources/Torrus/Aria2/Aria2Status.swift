@@ -1,8 +1,22 @@
 /// One download as aria2's `tellStatus` / `tellActive` / `tellWaiting` / `tellStopped` report it.
 /// aria2 encodes every number as a string; the accessors convert.
 public struct Aria2Status: Sendable, Equatable, Decodable {
+    /// aria2's six statuses; anything else (a future aria2) is `.unknown` and changes nothing.
+    public enum State: String, Sendable, Equatable, Decodable {
+        case active, waiting, paused, error, complete, removed, unknown
+
+        public init(from decoder: any Decoder) throws {
+            self = State(rawValue: try decoder.singleValueContainer().decode(String.self)) ?? .unknown
+        }
+
+        /// In aria2's stopped list: it will never change again.
+        public var isStopped: Bool { self == .complete || self == .error || self == .removed }
+        /// Still in aria2's queue (active or waiting, paused or not).
+        public var isQueued: Bool { self == .active || self == .waiting || self == .paused }
+    }
+
     public var gid: String
-    public var status: String
+    public var status: State
     public var totalLength: String?
     public var completedLength: String?
     public var downloadSpeed: String?

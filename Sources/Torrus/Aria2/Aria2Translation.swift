@@ -11,7 +11,7 @@ enum Aria2Translation {
             events.append(DownloaderEvent(gid: following, .gidSwapped(to: gid)))
         }
         // A finished metadata transfer only hands over; it never completes the download.
-        if status.status == "complete", let next = status.followedBy?.first.flatMap(GID.init(rawValue:)) {
+        if status.status == .complete, let next = status.followedBy?.first.flatMap(GID.init(rawValue:)) {
             events.append(DownloaderEvent(gid: gid, .gidSwapped(to: next)))
             return events
         }
@@ -28,14 +28,13 @@ enum Aria2Translation {
     /// paused → Paused, complete → Complete, error → Failed, removed → Cancelled.
     static func statusEvent(_ status: Aria2Status) -> DownloaderEvent.Kind? {
         switch status.status {
-        case "active": status.isSeeding ? .completed : .started
-        case "waiting": .queued
-        case "paused": .paused
-        case "complete": .completed
-        case "removed": .cancelled
-        case "error":
-            .failed(failure(status))
-        default: nil
+        case .active: status.isSeeding ? .completed : .started
+        case .waiting: .queued
+        case .paused: .paused
+        case .complete: .completed
+        case .removed: .cancelled
+        case .error: .failed(failure(status))
+        case .unknown: nil
         }
     }
 

@@ -2,11 +2,11 @@ import Foundation
 import Synchronization
 
 /// The one in-process change feed (DESIGN.md §10): every change to a download is published here,
-/// with old and new values, after it was stored. Subscribers get their own bounded buffer that
+/// with old and new values and its sequence number, after it was stored, in commit order. Subscribers get their own bounded buffer that
 /// keeps the newest changes; publishing never waits on a subscriber.
 public final class ChangeFeed: Sendable {
     private struct State {
-        var subscribers: [UUID: AsyncStream<DownloadChange>.Continuation] = [:]
+        var subscribers: [UUID: AsyncStream<CommittedChange>.Continuation] = [:]
         var finished = false
     }
 
@@ -16,8 +16,8 @@ public final class ChangeFeed: Sendable {
 
     /// A stream of changes published from now on. It ends when the feed finishes or the
     /// subscriber stops iterating. A subscriber that falls `buffer` changes behind loses the oldest.
-    public func subscribe(buffer: Int = 4096) -> AsyncStream<DownloadChange> {
-        let (stream, continuation) = AsyncStream.makeStream(of: DownloadChange.self, bufferingPolicy: .bufferingNewest(buffer))
+    public func subscribe(buffer: Int = 4096) -> AsyncStream<CommittedChange> {
+        let (stream, continuation) = AsyncStream.makeStream(of: CommittedChange.self, bufferingPolicy: .bufferingNewest(buffer))
         let id = UUID()
         let added = state.withLock { state in
             guard !state.finished else { return false }
@@ -34,7 +34,7 @@ public final class ChangeFeed: Sendable {
         return stream
     }
 
-    public func publish(_ change: DownloadChange) {
+    public func publish(_ change: CommittedChange) {
         let subscribers = state.withLock { Array($0.subscribers.values) }
         for subscriber in subscribers { subscriber.yield(change) }
     }

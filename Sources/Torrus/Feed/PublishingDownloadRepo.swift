@@ -5,25 +5,26 @@ import NIOCore
 /// recent downloads in memory (`RepresentationCache`). The service and the reconciler both write
 /// through it, so no change can bypass the feed or leave the cache behind.
 ///
-/// Each write and its publication happen under one lock, so subscribers see changes in commit
-/// order (otherwise a DELETE and a concurrent reconciler update could commit in one order and be
-/// published in the other, and a deleted download would reappear to subscribers). The stores
-/// serialise writes anyway; reads are not affected.
+/// The base store reports each commit, numbered and in commit order, before the write returns
+/// (`CommitReporting`); the cache and the feed are updated right there. Without that order a
+/// DELETE and a concurrent reconciler update could commit in one order and be published in the
+/// other, and a deleted download would reappear to subscribers. No lock around writes is needed.
 public struct PublishingDownloadRepo: DownloadRepo {
-    private let base: any DownloadRepo
-    private let feed: ChangeFeed
-    private let encoding: DownloadEncoding
+    private let base: any DownloadStore
     private let cache: RepresentationCache
-    private let order = KeyedLock()
-    private static let writes = UUID()
 
-    /// `encoding` must be the one `base` stores; `cacheCapacity` bounds the representations kept
-    /// in memory.
-    public init(_ base: any DownloadRepo, feed: ChangeFeed, encoding: DownloadEncoding, cacheCapacity: Int = 10_000) {
+    /// `cacheCapacity` bounds the representations kept in memory. Takes over `base`'s commit
+    /// reports.
+    public init(_ base: any DownloadStore, feed: ChangeFeed, cacheCapacity: Int = 10_000) {
         self.base = base
-        self.feed = feed
-        self.encoding = encoding
-        cache = RepresentationCache(capacity: cacheCapacity)
+        let cache = RepresentationCache(capacity: cacheCapacity)
+        self.cache = cache
+        base.reportCommits { changes in
+            for committed in changes {
+                cache.wrote(committed.change.download.id, committed.representation)
+                feed.publish(committed)
+            }
+        }
     }
 
     public func get(_ id: UUID) async throws -> Download? { try await base.get(id) }
@@ -50,56 +51,31 @@ public struct PublishingDownloadRepo: DownloadRepo {
         if case .whole(let array) = list { cache.fillArray(array, limit: limit, ticket: ticket) }
         return list
     }
+
     public func find(fingerprint: String) async throws -> Download? { try await base.find(fingerprint: fingerprint) }
     public func find(gid: GID) async throws -> Download? { try await base.find(gid: gid) }
     public func find(gids: [GID]) async throws -> [Download] { try await base.find(gids: gids) }
 
-    public func insert(_ download: Download) async throws -> InsertOutcome {
-        try await order.withLock(Self.writes) {
-            let outcome = try await base.insert(download)
-            if case .inserted(let stored) = outcome {
-                cache.wrote(stored.id, encoding.encode(stored))
-                feed.publish(.created(stored))
-            }
-            return outcome
-        }
-    }
+    public func insert(_ download: Download) async throws -> InsertOutcome { try await base.insert(download) }
 
     public func update(
         _ id: UUID,
         _ mutate: @escaping @Sendable (inout Download) throws -> Void
     ) async throws -> DownloadUpdate? {
-        try await order.withLock(Self.writes) {
-            let update = try await base.update(id, mutate)
-            if let update, update.changed { written(update) }
-            return update
-        }
+        try await base.update(id, mutate)
     }
 
     public func updateEach(
         _ ids: [UUID],
         _ mutate: @escaping @Sendable (inout Download) -> Void
     ) async throws -> [DownloadUpdate] {
-        try await order.withLock(Self.writes) {
-            let updates = try await base.updateEach(ids, mutate)
-            for update in updates where update.changed { written(update) }
-            return updates
-        }
+        try await base.updateEach(ids, mutate)
     }
 
-    public func delete(_ id: UUID) async throws -> Download? {
-        try await order.withLock(Self.writes) {
-            let deleted = try await base.delete(id)
-            if let deleted {
-                cache.wrote(id, nil)
-                feed.publish(.deleted(deleted))
-            }
-            return deleted
-        }
-    }
+    public func update(byGID edits: [GIDEdit]) async throws -> [DownloadUpdate] { try await base.update(byGID: edits) }
 
-    private func written(_ update: DownloadUpdate) {
-        cache.wrote(update.new.id, encoding.encode(update.new))
-        feed.publish(.updated(old: update.old, new: update.new))
-    }
+    public func delete(_ id: UUID) async throws -> Download? { try await base.delete(id) }
+
+    /// The sequence number of the last change published.
+    public func lastSequence() async throws -> Int64 { try await base.lastSequence() }
 }

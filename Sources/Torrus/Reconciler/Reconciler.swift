@@ -4,20 +4,21 @@ import ServiceLifecycle
 import Synchronization
 
 /// Applies downloader events to the store (DESIGN.md, event path): downloader → `Reporter` →
-/// reconciler → `Repo.update`. It never talks to the downloader and knows nothing of HTTP.
+/// reconciler → `Repo.update(byGID:)`. It never talks to the downloader and knows nothing of HTTP.
 ///
-/// Progress is coalesced: the newest progress per GID is kept and written every
-/// `progressFlushInterval` in one transaction, however many downloads report. Any other event
-/// for a GID first writes that GID's pending progress, so order is preserved.
+/// Each batch of events (what one aria2 answer said) is one store write; the GIDs are looked up
+/// inside it. Progress alone is coalesced: the newest progress per GID is kept and written every
+/// `progressFlushInterval` in one write, however many downloads report. A batch that says more
+/// than progress first applies the pending progress of its GIDs, so order is preserved.
 public final class Reconciler: Service {
-    private let events: AsyncStream<DownloaderEvent>
+    private let events: AsyncStream<[DownloaderEvent]>
     private let repo: any DownloadRepo
     private let progressFlushInterval: Duration
     private let logger: Logger
     private let pendingProgress = Mutex<[GID: DownloadProgress]>([:])
 
     public init(
-        events: AsyncStream<DownloaderEvent>,
+        events: AsyncStream<[DownloaderEvent]>,
         repo: any DownloadRepo,
         progressFlushInterval: Duration = .milliseconds(500),
         logger: Logger
@@ -35,8 +36,8 @@ public final class Reconciler: Service {
                     await self.flushProgress()
                 }
             }
-            for await event in events.cancelOnGracefulShutdown() {
-                await apply(event)
+            for await batch in events.cancelOnGracefulShutdown() {
+                await apply(batch)
             }
             group.cancelAll()
         }
@@ -45,34 +46,41 @@ public final class Reconciler: Service {
 
     /// Applies one event. Internal so tests can drive the reconciler step by step.
     func apply(_ event: DownloaderEvent) async {
-        if case .progress(let progress) = event.kind {
-            pendingProgress.withLock { $0[event.gid] = progress }
+        await apply([event])
+    }
+
+    /// Applies one batch: progress alone is kept for the next flush; anything else is written
+    /// now, in one transaction, after the pending progress of the GIDs it names.
+    func apply(_ batch: [DownloaderEvent]) async {
+        if batch.allSatisfy(\.isProgress) {
+            pendingProgress.withLock { pending in
+                for event in batch { if case .progress(let progress) = event.kind { pending[event.gid] = progress } }
+            }
             return
         }
-        let progress = pendingProgress.withLock { $0.removeValue(forKey: event.gid) }
+        let edits = pendingProgress.withLock { pending in
+            var edits: [GIDEdit] = []
+            for event in batch {
+                if let progress = pending.removeValue(forKey: event.gid) {
+                    edits.append(GIDEdit(event.gid) { EventRules.apply(.progress(progress), to: &$0) })
+                }
+                let kind = event.kind
+                edits.append(GIDEdit(event.gid) { EventRules.apply(kind, to: &$0) })
+            }
+            return edits
+        }
         do {
-            guard let download = try await repo.find(gid: event.gid) else {
-                logger.debug("Dropping event for a GID Torrus does not own", metadata: ["gid": "\(event.gid)", "event": "\(event.kind)"])
-                return
-            }
-            let gid = event.gid
-            let update = try await repo.update(download.id) { download in
-                // The GID may have changed between the lookup and this write (retry, swap).
-                guard download.gid == gid else { return }
-                if let progress { EventRules.apply(.progress(progress), to: &download) }
-                EventRules.apply(event.kind, to: &download)
-            }
-            if let update, update.old.status != update.new.status {
+            for update in try await repo.update(byGID: edits) where update.old.status != update.new.status {
                 logger.info(
                     "Download status changed",
                     metadata: [
-                        "download": "\(download.id.lowercasedString)", "gid": "\(gid)",
+                        "download": "\(update.new.id.lowercasedString)", "gid": "\(update.new.gid?.rawValue ?? "")",
                         "from": "\(update.old.status.rawValue)", "to": "\(update.new.status.rawValue)",
                     ]
                 )
             }
         } catch {
-            logger.error("Could not apply downloader event", metadata: ["gid": "\(event.gid)", "error": "\(error)"])
+            logger.error("Could not apply downloader events", metadata: ["events": "\(batch.count)", "error": "\(error)"])
         }
     }
 
@@ -84,17 +92,15 @@ public final class Reconciler: Service {
         }
         guard !pending.isEmpty else { return }
         do {
-            var targets: [UUID: (GID, DownloadProgress)] = [:]
-            for download in try await repo.find(gids: Array(pending.keys)) {
-                if let gid = download.gid, let progress = pending[gid] { targets[download.id] = (gid, progress) }
-            }
-            let snapshot = targets
-            _ = try await repo.updateEach(Array(snapshot.keys)) { download in
-                guard let (gid, progress) = snapshot[download.id], download.gid == gid else { return }
-                EventRules.apply(.progress(progress), to: &download)
-            }
+            _ = try await repo.update(byGID: pending.map { gid, progress in GIDEdit(gid) { EventRules.apply(.progress(progress), to: &$0) } })
         } catch {
             logger.error("Could not write progress", metadata: ["downloads": "\(pending.count)", "error": "\(error)"])
         }
+    }
+}
+
+extension DownloaderEvent {
+    fileprivate var isProgress: Bool {
+        if case .progress = kind { true } else { false }
     }
 }

@@ -48,15 +48,36 @@ public protocol DownloadWriter: Sendable {
     /// the value actually changed, `updatedAt` is set to now.
     func update(_ id: UUID, _ mutate: @escaping @Sendable (inout Download) throws -> Void) async throws -> DownloadUpdate?
 
-    /// Applies `mutate` to each existing id in one transaction (coalesced progress writes); ids
-    /// that no longer exist are skipped. Returns only the downloads that changed.
+    /// Applies `mutate` to each existing id in one transaction; ids that no longer exist are
+    /// skipped. Returns only the downloads that changed.
     func updateEach(_ ids: [UUID], _ mutate: @escaping @Sendable (inout Download) -> Void) async throws -> [DownloadUpdate]
+
+    /// The event path's write: applies `edits` in order, in one transaction, each to the download
+    /// whose GID is `edit.gid` at that point — looked up inside the transaction, after the edits
+    /// before it (so a GID swap carries the later edits of the batch along). An edit whose GID no
+    /// download has is skipped, as is one that would give a download a GID another one holds.
+    /// Returns one update per download that changed: before its first edit, after its last.
+    func update(byGID edits: [GIDEdit]) async throws -> [DownloadUpdate]
 
     /// Removes the download and returns it; nil when it did not exist.
     func delete(_ id: UUID) async throws -> Download?
 }
 
 public typealias DownloadRepo = DownloadReader & DownloadFinder & DownloadWriter
+
+/// A store: a repo that reports its commits (`PublishingDownloadRepo` builds on one).
+public typealias DownloadStore = DownloadRepo & CommitReporting
+
+/// One change of the event path, addressed by GID (`DownloadWriter.update(byGID:)`).
+public struct GIDEdit: Sendable {
+    public var gid: GID
+    public var mutate: @Sendable (inout Download) -> Void
+
+    public init(_ gid: GID, _ mutate: @escaping @Sendable (inout Download) -> Void) {
+        self.gid = gid
+        self.mutate = mutate
+    }
+}
 
 public enum InsertOutcome: Sendable, Equatable {
     case inserted(Download)

@@ -1,7 +1,9 @@
 import Foundation
+import Synchronization
 
-/// Development and test store: everything in one actor, gone when the process ends.
-public actor InMemoryDownloadRepo: DownloadRepo {
+/// Development and test store: everything in one actor, gone when the process ends. The actor
+/// serialises writes; each reports its changes before it returns, so in commit order.
+public actor InMemoryDownloadRepo: DownloadStore {
     private struct Entry {
         var download: Download
         var representation: [UInt8]
@@ -14,10 +16,18 @@ public actor InMemoryDownloadRepo: DownloadRepo {
     private var idByGID: [GID: UUID] = [:]
     /// List order, kept sorted as downloads come and go (new ones almost always go last).
     private var order: [(position: ListPosition, id: UUID)] = []
+    private var sequence: Int64 = 0
+    private nonisolated let listener = Mutex<CommitListener?>(nil)
 
     public init(encoding: DownloadEncoding) {
         self.encoding = encoding
     }
+
+    public nonisolated func reportCommits(to listener: @escaping CommitListener) {
+        self.listener.withLock { $0 = listener }
+    }
+
+    public func lastSequence() -> Int64 { sequence }
 
     public func get(_ id: UUID) -> Download? { byID[id]?.download }
 
@@ -46,6 +56,7 @@ public actor InMemoryDownloadRepo: DownloadRepo {
         store(download, replacing: nil)
         let position = ListPosition(download)
         order.insert((position, download.id), at: firstIndex { $0 > position })
+        committed([.created(download)])
         return .inserted(download)
     }
 
@@ -53,12 +64,39 @@ public actor InMemoryDownloadRepo: DownloadRepo {
         guard let old = byID[id]?.download else { return nil }
         let new = try applying(mutate, to: old, now: .nowMilliseconds())
         if new.gid != old.gid, let gid = new.gid, idByGID[gid] != nil { throw RepoError.duplicateGID(gid) }
-        if new != old { store(new, replacing: old) }
-        return DownloadUpdate(old: old, new: new)
+        let update = DownloadUpdate(old: old, new: new)
+        if update.changed {
+            store(new, replacing: old)
+            committed([.updated(old: old, new: new)])
+        }
+        return update
     }
 
-    public func updateEach(_ ids: [UUID], _ mutate: @escaping @Sendable (inout Download) -> Void) throws -> [DownloadUpdate] {
-        try ids.compactMap { try update($0, mutate) }.filter(\.changed)
+    public func updateEach(_ ids: [UUID], _ mutate: @escaping @Sendable (inout Download) -> Void) -> [DownloadUpdate] {
+        let now = Date.nowMilliseconds()
+        var updates: [DownloadUpdate] = []
+        for id in ids {
+            guard let old = byID[id]?.download else { continue }
+            let new = applying(mutate, to: old, now: now)
+            guard new != old, new.gid == old.gid || new.gid.map({ idByGID[$0] == nil }) ?? true else { continue }
+            store(new, replacing: old)
+            updates.append(DownloadUpdate(old: old, new: new))
+        }
+        committed(updates.map { .updated(old: $0.old, new: $0.new) })
+        return updates
+    }
+
+    public func update(byGID edits: [GIDEdit]) -> [DownloadUpdate] {
+        var batch = GIDBatch(now: .nowMilliseconds())
+        for edit in edits {
+            batch.apply(edit) { gid in idByGID[gid].flatMap { byID[$0]?.download } }
+        }
+        let updates = batch.updates
+        // Old GIDs go first: within a batch one download may take the GID another one left.
+        for update in updates { if let gid = update.old.gid { idByGID[gid] = nil } }
+        for update in updates { store(update.new, replacing: nil) }
+        committed(updates.map { .updated(old: $0.old, new: $0.new) })
+        return updates
     }
 
     public func delete(_ id: UUID) -> Download? {
@@ -67,7 +105,18 @@ public actor InMemoryDownloadRepo: DownloadRepo {
         if let gid = old.download.gid { idByGID[gid] = nil }
         let index = firstIndex { $0 >= old.position }
         if index < order.count, order[index].id == id { order.remove(at: index) }
+        committed([.deleted(old.download)])
         return old.download
+    }
+
+    /// Numbers the changes of one write and reports them.
+    private func committed(_ changes: [DownloadChange]) {
+        guard !changes.isEmpty else { return }
+        let numbered = changes.map { change in
+            sequence += 1
+            return CommittedChange(sequence: sequence, change: change, representation: byID[change.download.id]?.representation)
+        }
+        listener.withLock { $0 }?(numbered)
     }
 
     private func store(_ new: Download, replacing old: Download?) {

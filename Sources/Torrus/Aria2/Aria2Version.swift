@@ -1,0 +1,4 @@
+/// What Torrus reads of `aria2.getVersion`.
+struct Aria2Version: Decodable {
+    var version: String?
+}

@@ -1,0 +1,129 @@
+import Foundation
+import GRDB
+
+/// How a download is stored in SQLite's `download` table, read and written column by column
+/// through cached statements. Timestamps are integer milliseconds, so values read back equal
+/// values written and ordering needs no date parsing; `files` is JSON text; `json` is the
+/// stored representation (`DownloadEncoding`).
+enum DownloadRow {
+    /// Every column but `json`, in the order `decode` reads them.
+    static let columns = """
+        id, gid, source, targetPath, fingerprint, name, files, status, desiredStatus, completedLength, totalLength, \
+        downloadSpeed, uploadSpeed, errorCode, errorMessage, infoHash, createdAt, updatedAt
+        """
+
+    static func fetch(id: UUID, _ db: Database) throws -> Download? {
+        try fetchOne(db.cachedStatement(sql: "SELECT \(columns) FROM download WHERE id = ?"), id.uuidString)
+    }
+
+    static func fetch(gid: GID, _ db: Database) throws -> Download? {
+        try fetchOne(db.cachedStatement(sql: "SELECT \(columns) FROM download WHERE gid = ?"), gid.rawValue)
+    }
+
+    static func fetch(fingerprint: String, _ db: Database) throws -> Download? {
+        try fetchOne(db.cachedStatement(sql: "SELECT \(columns) FROM download WHERE fingerprint = ?"), fingerprint)
+    }
+
+    static func fetchAll(_ statement: Statement) throws -> [Download] {
+        var downloads: [Download] = []
+        let rows = try Row.fetchCursor(statement)
+        while let row = try rows.next() { downloads.append(try decode(row)) }
+        return downloads
+    }
+
+    static func insert(_ download: Download, json: [UInt8], _ db: Database) throws {
+        let statement = try db.cachedStatement(
+            sql: """
+                INSERT INTO download (\(columns), json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """
+        )
+        try statement.execute(arguments: StatementArguments(values(download) + [Data(json)]))
+    }
+
+    /// Writes every column of an existing row; the identity columns do not change.
+    static func update(_ download: Download, json: [UInt8], _ db: Database) throws {
+        let statement = try db.cachedStatement(
+            sql: """
+                UPDATE download SET gid = ?, name = ?, files = ?, status = ?, desiredStatus = ?, completedLength = ?, \
+                totalLength = ?, downloadSpeed = ?, uploadSpeed = ?, errorCode = ?, errorMessage = ?, infoHash = ?, \
+                updatedAt = ?, json = ? WHERE id = ?
+                """
+        )
+        let all = try values(download)
+        // values: id, gid, source, targetPath, fingerprint, name, files, status, …, updatedAt
+        var arguments = [all[1]] + all[5..<16] + [all[17], Data(json)]
+        arguments.append(all[0])
+        try statement.execute(arguments: StatementArguments(arguments))
+    }
+
+    private static func fetchOne(_ statement: Statement, _ key: String) throws -> Download? {
+        statement.arguments = [key]
+        let rows = try Row.fetchCursor(statement)
+        guard let row = try rows.next() else { return nil }
+        return try decode(row)
+    }
+
+    private static func values(_ download: Download) throws -> [(any DatabaseValueConvertible)?] {
+        [
+            download.id.uuidString,
+            download.gid?.rawValue,
+            download.source,
+            download.targetPath,
+            download.fingerprint,
+            download.name,
+            String(decoding: try JSONEncoder().encode(download.files), as: UTF8.self),
+            download.status.rawValue,
+            download.desiredStatus.rawValue,
+            download.progress.completedLength,
+            download.progress.totalLength,
+            download.progress.downloadSpeed,
+            download.progress.uploadSpeed,
+            download.error.map { String($0.code) },
+            download.error?.message,
+            download.infoHash,
+            download.createdAt.millisecondsSince1970,
+            download.updatedAt.millisecondsSince1970,
+        ]
+    }
+
+    /// Rows are only written by this type, so an unreadable value means a damaged file: report
+    /// it as such instead of inventing a value.
+    private static func decode(_ row: Row) throws -> Download {
+        let id: String = row[0]
+        guard let uuid = UUID(uuidString: id), let status = DownloadStatus(rawValue: row[7]),
+            let desired = DesiredStatus(rawValue: row[8])
+        else { throw RepoError.corruptRow(id) }
+        var gid: GID?
+        if let raw = row[1] as String? {
+            guard let value = GID(rawValue: raw) else { throw RepoError.corruptRow(id) }
+            gid = value
+        }
+        let files: [DownloadFile]
+        do {
+            files = try row.withUnsafeData(atIndex: 6) { data in
+                guard let data, data.count > 2 else { return [] }  // "[]": most rows
+                return try JSONDecoder().decode([DownloadFile].self, from: data)
+            }
+        } catch {
+            throw RepoError.corruptRow(id)
+        }
+        let errorCode: String? = row[13]
+        return Download(
+            id: uuid,
+            gid: gid,
+            source: row[2],
+            targetPath: row[3],
+            fingerprint: row[4],
+            name: row[5],
+            files: files,
+            status: status,
+            desiredStatus: desired,
+            progress: DownloadProgress(completedLength: row[9], totalLength: row[10], downloadSpeed: row[11], uploadSpeed: row[12]),
+            // Rows written before codes were numbers may hold a word: 13 is aria2's "file exists".
+            error: errorCode.map { DownloadFailure(code: Int($0) ?? ($0 == "torrus-payload-exists" ? 13 : 1), message: row[14] ?? "") },
+            infoHash: row[15],
+            createdAt: Date(millisecondsSince1970: row[16]),
+            updatedAt: Date(millisecondsSince1970: row[17])
+        )
+    }
+}
