@@ -26,6 +26,8 @@ final class CountingRepo: DownloadStore {
     func find(fingerprint: String) async throws -> Download? { try await base.find(fingerprint: fingerprint) }
     func find(gid: GID) async throws -> Download? { try await base.find(gid: gid) }
     func find(gids: [GID]) async throws -> [Download] { try await base.find(gids: gids) }
+    func find(infoHashes: [String]) async throws -> [Download] { try await base.find(infoHashes: infoHashes) }
+    func unfinished() async throws -> [Download] { try await base.unfinished() }
     func insert(_ download: Download) async throws -> InsertOutcome { try await base.insert(download) }
     func update(_ id: UUID, _ mutate: @escaping @Sendable (inout Download) throws -> Void) async throws -> DownloadUpdate? {
         counts.withLock { $0.updates += 1 }

@@ -268,6 +268,21 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible {
         #expect(changes[7].representation == nil)
     }
 
+    @Test(arguments: StoreKind.allCases) func resyncReadsFindUnfinishedDownloadsAndInfoHashes(_ kind: StoreKind) async throws {
+        let (repo, cleanup) = try kind.make()
+        defer { cleanup() }
+        let statuses: [DownloadStatus] = [.queued, .complete, .active, .failed, .paused, .cancelled]
+        var downloads: [Download] = []
+        for (index, status) in statuses.enumerated() {
+            var download = makeDownload(status: status, createdAt: Date(millisecondsSince1970: 1_700_000_000_000 + Int64(index)))
+            download.infoHash = index == 1 ? "aa" : nil
+            downloads.append(download)
+            _ = try await repo.insert(download)
+        }
+        #expect(try await repo.unfinished().map(\.id) == [downloads[0].id, downloads[2].id, downloads[4].id])
+        #expect(try await repo.find(infoHashes: ["aa", "bb", "aa"]).map(\.id) == [downloads[1].id])
+    }
+
     @Test(arguments: StoreKind.allCases) func deleteRemovesEverything(_ kind: StoreKind) async throws {
         let (repo, cleanup) = try kind.make()
         defer { cleanup() }

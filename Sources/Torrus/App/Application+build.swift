@@ -37,12 +37,13 @@ public func buildApplication(
 
     let reporter = ChannelReporter()
     let downloader: any Downloader
+    let downloaderService: any Service
     var aria2: Aria2Adapter?
     var managed: Aria2Supervisor?
     switch configuration.client {
     case .noop:
         let noop = NoopDownloader(reporter: reporter, duration: configuration.noopDuration)
-        services.append(noop)
+        downloaderService = noop
         downloader = noop
     case .aria2:
         var settings: Aria2Settings
@@ -76,15 +77,20 @@ public func buildApplication(
             metricsFactory: metricsFactory,
             logger: adapterLogger
         )
-        services.append(adapter)
+        downloaderService = adapter
         downloader = adapter.downloader
         aria2 = adapter
     }
     var reconcilerLogger = logger
     reconcilerLogger[metadataKey: "component"] = "reconciler"
-    services.append(Reconciler(events: reporter.events, repo: repo, logger: reconcilerLogger))
-    services.append(DownloadMetrics(feed: feed, repo: repo, factory: metricsFactory))
-    services.append(CloseOnShutdown(name: "change feed", logger: logger) { feed.finish() })
+    services += eventPathServices(
+        downloader: downloaderService,
+        reporter: reporter,
+        reconciler: Reconciler(events: reporter.events, repo: repo, logger: reconcilerLogger),
+        metrics: DownloadMetrics(feed: feed, repo: repo, factory: metricsFactory),
+        feed: feed,
+        logger: logger
+    )
 
     let readiness = Readiness { [aria2] in
         do {

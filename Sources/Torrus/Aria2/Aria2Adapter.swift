@@ -5,9 +5,10 @@ import ServiceLifecycle
 import Synchronization
 
 /// The aria2 side of Torrus (event path: aria2 → adapter → `Reporter` → reconciler). It keeps one
-/// WebSocket to aria2 for notifications (and requests), reconnecting with backoff; resyncs on
-/// every connect and periodically; polls progress while anything is active; and removes aria2's
-/// results of downloads Torrus has recorded as finished. Its `downloader` serves the request path.
+/// WebSocket to aria2 for notifications (and requests), reconnecting with backoff, and turns each
+/// notification into one `tellStatus` and one batch of events. Beside it run the progress poller,
+/// the resyncer (on every connect and every `sweepInterval`) and the janitor (removes aria2's
+/// results of downloads Torrus has recorded as finished). Its `downloader` serves the request path.
 public final class Aria2Adapter: Service {
     private let settings: Aria2Settings
     private let reporter: any Reporter
@@ -19,7 +20,8 @@ public final class Aria2Adapter: Service {
     private let rpc: Aria2RPC
     private let poller: Aria2ProgressPoller
     private let push = PushState()
-    private let resyncLock = KeyedLock()
+    private let resyncer: Aria2Resyncer
+    private let janitor: Aria2Janitor
     private let notifications: AsyncStream<Aria2Notification>
     private let notificationContinuation: AsyncStream<Aria2Notification>.Continuation
     let commands: Aria2Downloader
@@ -53,6 +55,16 @@ public final class Aria2Adapter: Service {
             pushConnected: { push.connected }
         )
         commands = Aria2Downloader(rpc: rpc, poller: poller, roots: roots, reporter: reporter, logger: logger)
+        resyncer = Aria2Resyncer(
+            rpc: rpc,
+            repo: repo,
+            reporter: reporter,
+            downloader: commands,
+            poller: poller,
+            interval: settings.sweepInterval,
+            logger: logger
+        )
+        janitor = Aria2Janitor(rpc: rpc, feed: feed)
         (notifications, notificationContinuation) = AsyncStream.makeStream(of: Aria2Notification.self)
         if !Curl.supportsWebSocket {
             logger.warning(
@@ -66,8 +78,8 @@ public final class Aria2Adapter: Service {
             group.addTask { await self.connectionLoop() }
             group.addTask { await self.notificationLoop() }
             group.addTask { await self.poller.run() }
-            group.addTask { await self.sweepLoop() }
-            group.addTask { await self.janitorLoop() }
+            group.addTask { await self.resyncer.run() }
+            group.addTask { await self.janitor.run() }
             try? await gracefulShutdown()
             // Close the socket here, not from a cancellation handler: closing joins the
             // socket's thread, which resumes `closed()` — done under the runtime's cancellation
@@ -103,7 +115,7 @@ public final class Aria2Adapter: Service {
     /// replays notifications sent while nobody listened.
     private func connectionLoop() async {
         guard Curl.supportsWebSocket, settings.push else {
-            await resync(reason: "startup (polling only)")
+            await resyncer.resync(reason: "startup (polling only)")
             return
         }
         var backoff = Backoff()
@@ -144,7 +156,7 @@ public final class Aria2Adapter: Service {
             rpc.attach(socket)
             push.connected = true
             logger.info("Connected to aria2", metadata: ["url": "\(settings.webSocketURL)"])
-            await resync(reason: "connected")
+            await resyncer.resync(reason: "connected")
             let reason = await socket.closed()
             push.connected = false
             rpc.attach(nil)
@@ -186,71 +198,12 @@ public final class Aria2Adapter: Service {
             logger.warning("Cannot read a download's status from aria2", metadata: ["gid": "\(gid)", "error": "\(error)"])
         }
     }
-
-    // MARK: resync
-
-    /// Serialised: a sweep and a reconnect never resync at the same time.
-    private func resync(reason: String) async {
-        let resync = Aria2Resync(rpc: rpc, repo: repo, reporter: reporter, downloader: commands, logger: logger)
-        _ = try? await resyncLock.withLock(Self.resyncKey) {
-            do {
-                let session = try await self.rpc.call("aria2.getSessionInfo", as: Aria2SessionInfo.self)
-                if let id = session.sessionId {
-                    let previous = self.push.exchangeSession(id)
-                    if let previous, previous != id { self.logger.warning("aria2 restarted (new session)", metadata: ["session": "\(id)"]) }
-                }
-                let summary = try await resync.run()
-                // A sweep that changed nothing is routine: keep it out of the info log.
-                let acted = summary.readded + summary.completedOnDisk + summary.conflicts + summary.resultsRemoved > 0
-                self.logger.log(
-                    level: acted || reason != "sweep" ? .info : .debug,
-                    "Resynced with aria2",
-                    metadata: [
-                        "reason": "\(reason)", "known": "\(summary.known)", "readded": "\(summary.readded)",
-                        "completedOnDisk": "\(summary.completedOnDisk)", "conflicts": "\(summary.conflicts)",
-                        "resultsRemoved": "\(summary.resultsRemoved)",
-                    ]
-                )
-                self.poller.wake()
-            } catch {
-                self.logger.warning("Resync with aria2 failed", metadata: ["reason": "\(reason)", "error": "\(error)"])
-            }
-        }
-    }
-
-    private static let resyncKey = UUID()
-
-    /// The slow safety sweep: a resync every `sweepInterval`, which also notices a new aria2
-    /// session and cleans up results the janitor could not remove (torrents that were seeding).
-    private func sweepLoop() async {
-        while (try? await Task.sleep(for: settings.sweepInterval)) != nil {
-            await resync(reason: "sweep")
-        }
-    }
-
-    // MARK: janitor
-
-    /// Torrus owns history: once the store says a download finished (or moved to its real GID),
-    /// aria2's result for it is removed, so aria2's capped stopped list never decides anything.
-    private func janitorLoop() async {
-        for await committed in feed.subscribe() {
-            guard case .updated(let old, let new) = committed.change else { continue }
-            var finished: [String] = []
-            if let oldGID = old.gid, oldGID != new.gid { finished.append(oldGID.rawValue) }
-            if new.status.isTerminal, !old.status.isTerminal || old.gid != new.gid, let gid = new.gid { finished.append(gid.rawValue) }
-            for gid in finished {
-                // Fails while a finished torrent still seeds; the sweep removes it later.
-                try? await rpc.call("aria2.removeDownloadResult", [.string(gid)])
-            }
-        }
-    }
 }
 
-/// Whether aria2's push channel is up, which socket carries it, and which aria2 session Torrus
-/// last saw (a new one means aria2 restarted). Shared with the poller, which polls harder without
-/// push.
+/// Whether aria2's push channel is up and which socket carries it. Shared with the poller, which
+/// polls harder without push.
 final class PushState: Sendable {
-    private let state = Mutex((connected: false, session: String?.none, socket: CurlWebSocket?.none, stopping: false))
+    private let state = Mutex((connected: false, socket: CurlWebSocket?.none, stopping: false))
 
     /// Makes `socket` the current one; false once stopping.
     func adopt(_ socket: CurlWebSocket) -> Bool {
@@ -276,13 +229,5 @@ final class PushState: Sendable {
     var connected: Bool {
         get { state.withLock { $0.connected } }
         set { state.withLock { $0.connected = newValue } }
-    }
-
-    /// Records `session` and returns the previous one.
-    func exchangeSession(_ session: String) -> String? {
-        state.withLock { state in
-            defer { state.session = session }
-            return state.session
-        }
     }
 }

@@ -1,9 +1,9 @@
+import Dispatch
 import Synchronization
 
 /// Where one WebSocket answer lands. It can be filled before anyone waits (the answer may arrive
-/// before the caller suspends). A timer, not task cancellation, ends a wait that gets no answer:
-/// resuming a continuation from a cancellation handler while a task group cancels its children
-/// deadlocked in the Swift 6.3 runtime here.
+/// before the caller suspends). The wait ends with the answer, with the caller's timer, or when
+/// the waiting task is cancelled.
 final class ReplySlot: Sendable {
     private enum State {
         case empty
@@ -30,13 +30,20 @@ final class ReplySlot: Sendable {
     }
 
     func wait() async throws -> [UInt8] {
-        try await withCheckedThrowingContinuation { continuation in
-            let ready: Result<[UInt8], any Error>? = state.withLock { state in
-                if case .done(let result) = state { return result }
-                state = .waiting(continuation)
-                return nil
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                let ready: Result<[UInt8], any Error>? = state.withLock { state in
+                    if case .done(let result) = state { return result }
+                    state = .waiting(continuation)
+                    return nil
+                }
+                if let ready { continuation.resume(with: ready) }
             }
-            if let ready { continuation.resume(with: ready) }
+        } onCancel: {
+            // Fulfilled from another thread, not inside the handler: resuming a continuation from a
+            // cancellation handler while a task group cancelled its children deadlocked the Swift
+            // 6.3 runtime here.
+            DispatchQueue.global().async { self.fulfil(.failure(CancellationError())) }
         }
     }
 }

@@ -55,6 +55,8 @@ public struct PublishingDownloadRepo: DownloadRepo {
     public func find(fingerprint: String) async throws -> Download? { try await base.find(fingerprint: fingerprint) }
     public func find(gid: GID) async throws -> Download? { try await base.find(gid: gid) }
     public func find(gids: [GID]) async throws -> [Download] { try await base.find(gids: gids) }
+    public func find(infoHashes: [String]) async throws -> [Download] { try await base.find(infoHashes: infoHashes) }
+    public func unfinished() async throws -> [Download] { try await base.unfinished() }
 
     public func insert(_ download: Download) async throws -> InsertOutcome { try await base.insert(download) }
 

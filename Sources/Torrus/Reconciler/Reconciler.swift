@@ -36,7 +36,9 @@ public final class Reconciler: Service {
                     await self.flushProgress()
                 }
             }
-            for await batch in events.cancelOnGracefulShutdown() {
+            // Not cut short by graceful shutdown: the stream ends once the downloader has stopped
+            // (`eventPathServices`), and what it reported until then is still applied.
+            for await batch in events {
                 await apply(batch)
             }
             group.cancelAll()

@@ -34,6 +34,10 @@ public protocol DownloadFinder: Sendable {
     func find(gid: GID) async throws -> Download?
     /// The downloads whose current GID is one of `gids`, in one read.
     func find(gids: [GID]) async throws -> [Download]
+    /// The downloads with one of these (lower-case) info-hashes, in one read.
+    func find(infoHashes: [String]) async throws -> [Download]
+    /// The downloads not in a terminal status — those aria2 should hold — in one read.
+    func unfinished() async throws -> [Download]
 }
 
 /// Writes downloads. Every mutation is atomic and reports what changed, so the change feed can

@@ -49,6 +49,13 @@ public actor InMemoryDownloadRepo: DownloadStore {
 
     public func find(gids: [GID]) -> [Download] { gids.compactMap { find(gid: $0) } }
 
+    public func find(infoHashes: [String]) -> [Download] {
+        let wanted = Set(infoHashes)
+        return list().filter { $0.infoHash.map(wanted.contains) ?? false }
+    }
+
+    public func unfinished() -> [Download] { list().filter { !$0.status.isTerminal } }
+
     public func insert(_ download: Download) throws -> InsertOutcome {
         if let existing = find(fingerprint: download.fingerprint) { return .existing(existing) }
         guard byID[download.id] == nil else { throw RepoError.duplicateID(download.id) }

@@ -108,6 +108,29 @@ public final class SQLiteDownloadRepo: DownloadStore {
         try await pool.read { db in try gids.compactMap { try DownloadRow.fetch(gid: $0, db) } }
     }
 
+    public func find(infoHashes: [String]) async throws -> [Download] {
+        try await pool.read { db in
+            let statement = try db.cachedStatement(sql: "SELECT \(DownloadRow.columns) FROM download WHERE infoHash = ?")
+            var found: [Download] = []
+            for hash in Set(infoHashes) {
+                statement.arguments = [hash]
+                found += try DownloadRow.fetchAll(statement)
+            }
+            return found
+        }
+    }
+
+    public func unfinished() async throws -> [Download] {
+        try await pool.read { db in
+            // The status index keeps this small read small however many finished downloads the
+            // store holds.
+            let statement = try db.cachedStatement(
+                sql: "SELECT \(DownloadRow.columns) FROM download WHERE status IN ('Queued', 'Active', 'Paused') ORDER BY createdAt, id"
+            )
+            return try DownloadRow.fetchAll(statement)
+        }
+    }
+
     public func insert(_ download: Download) async throws -> InsertOutcome {
         try await write { db, changes in
             if let existing = try DownloadRow.fetch(fingerprint: download.fingerprint, db) { return .existing(existing) }
@@ -254,6 +277,9 @@ public final class SQLiteDownloadRepo: DownloadStore {
                 table.primaryKey("key", .text)
                 table.column("value", .integer).notNull()
             }
+        }
+        migrator.registerMigration("v3: status index") { db in
+            try db.create(index: "download_status", on: "download", columns: ["status"])
         }
         return migrator
     }
