@@ -54,7 +54,15 @@ public func buildApplication(
                 pollInterval: configuration.aria2PollInterval
             )
         } else {
-            let supervisor = try managedAria2(configuration, downloadDirectory: roots.paths[0], logger: logger)
+            let options = try Aria2Process.Options.managed(
+                executable: configuration.aria2Executable,
+                dataDirectory: configuration.dataDirectory,
+                downloadDirectory: roots.paths[0],
+                extraArguments: configuration.aria2ExtraArguments
+            )
+            var supervisorLogger = logger
+            supervisorLogger[metadataKey: "component"] = "aria2c"
+            let supervisor = Aria2Supervisor(process: Aria2Process(options: options), logger: supervisorLogger)
             services.append(supervisor)
             managed = supervisor
             settings = Aria2Settings(
@@ -149,29 +157,6 @@ public func buildRouter(
     if let apiToken { v1.add(middleware: BearerAuthMiddleware(token: apiToken)) }
     DownloadsController(service: service).addRoutes(to: v1, at: "/v1", table: routes)
     return router
-}
-
-/// torrusd's own aria2c: loopback only, a free port chosen once (it survives restarts of aria2c),
-/// a generated secret, the session file in the data directory, downloads in the first root, and
-/// the user's `TORRUS_ARIA2C_ARGS` last so they override Torrus's defaults.
-func managedAria2(_ configuration: TorrusConfiguration, downloadDirectory: String, logger: Logger) throws -> Aria2Supervisor {
-    var options = Aria2Process.Options(directory: downloadDirectory, secret: randomSecret())
-    options.executable = configuration.aria2Executable
-    options.sessionFile = configuration.dataDirectory + "/aria2.session"
-    options.port = try Aria2Process.freeLoopbackPort()
-    options.extraArguments = ["--max-concurrent-downloads=5", "--seed-ratio=1.0"] + configuration.aria2ExtraArguments
-    var supervisorLogger = logger
-    supervisorLogger[metadataKey: "component"] = "aria2c"
-    return Aria2Supervisor(process: Aria2Process(options: options), logger: supervisorLogger)
-}
-
-/// 32 random hex digits; lives only in memory and aria2c's argv.
-private func randomSecret() -> String {
-    var generator = SystemRandomNumberGenerator()
-    return (0..<4).map { _ in
-        let hex = String(generator.next() as UInt32, radix: 16)
-        return String(repeating: "0", count: 8 - hex.count) + hex
-    }.joined()
 }
 
 /// Runs `close` once graceful shutdown begins. Listed before the services that use the resource,
