@@ -7,8 +7,9 @@ import Testing
 
 @testable import Torrus
 
-/// Every status code of the v1 API, through the real router and middleware, with a recording
-/// downloader and the in-memory store.
+/// Every status code of the v1 API, through the application as `buildApplication` wires it
+/// (router, middleware, change feed, reconciler), with a recording downloader and the in-memory
+/// store.
 @Suite struct APITests {
     static let token = "test-token-9f2c"
     let repo: any DownloadRepo = InMemoryDownloadRepo(encoding: .v1JSON)
@@ -20,14 +21,12 @@ import Testing
         root = try TemporaryDirectory()
     }
 
-    func app(ready: Bool = true) throws -> some ApplicationProtocol {
-        let router = buildRouter(
-            service: DownloadService(repo: repo, downloader: downloader, roots: try DownloadRoots([root.path])),
-            apiToken: Self.token,
-            readiness: Readiness { Readiness.Report(ready: ready, error: ready ? nil : "The download store is not available.") },
-            metrics: PrometheusCollectorRegistry()
-        )
-        return Application(router: router, logger: logs.logger())
+    /// The application as torrusd builds it, with the in-memory store and the recording downloader.
+    func app() throws -> TorrusApplication {
+        let configuration = try TorrusConfiguration(environment: [
+            "TORRUS_API_TOKEN": Self.token, "TORRUS_DATA_DIR": root.path, "TORRUS_DOWNLOAD_ROOTS": root.path,
+        ])
+        return try buildApplication(configuration, logger: logs.logger(), store: repo, downloader: downloader.reporting(to:))
     }
 
     static let auth: HTTPFields = [.authorization: "Bearer \(token)", .contentType: "application/json"]
@@ -78,8 +77,15 @@ import Testing
         }
     }
 
+    /// The probe's answer when the readiness check fails (what fails it is the application's business).
     @Test func readyzIs503WithAReasonWhenNotReady() async throws {
-        try await app(ready: false).test(.router) { client in
+        let router = buildRouter(
+            service: DownloadService(repo: repo, downloader: downloader, roots: try DownloadRoots([root.path])),
+            apiToken: Self.token,
+            readiness: Readiness { Readiness.Report(ready: false, error: "The download store is not available.") },
+            metrics: PrometheusCollectorRegistry()
+        )
+        try await Application(router: router, logger: logs.logger()).test(.router) { client in
             do {
                 let response = try await client.execute(uri: "/readyz", method: .get)
                 #expect(response.status == .serviceUnavailable)
@@ -173,11 +179,13 @@ import Testing
     @Test func aFailedDownloadShowsItsError() async throws {
         try await app().test(.router) { client in
             let id = try #require(try Self.json(try await post(client, #"{"source":"http://127.0.0.1:8080/a.iso"}"#).body)["id"] as? String)
-            _ = try await repo.update(UUID(uuidString: id)!) {
-                $0.status = .failed
-                $0.error = DownloadFailure(code: 3, message: "Resource not found")
+            let gid = try #require(try await repo.get(UUID(uuidString: id)!)?.gid)
+            try downloader.report(.failed(DownloadFailure(code: 3, message: "Resource not found")), gid: gid)
+            var body: [String: Any] = [:]
+            try await eventually("the failure reported") {
+                body = try Self.json(try await client.execute(uri: "/v1/downloads/\(id)", method: .get, headers: Self.auth).body)
+                return body["status"] as? String == "Failed"
             }
-            let body = try Self.json(try await client.execute(uri: "/v1/downloads/\(id)", method: .get, headers: Self.auth).body)
             let error = try #require(body["error"] as? [String: Any])
             #expect(error["code"] as? Int == 3)
             #expect(error["message"] as? String == "Resource not found")
@@ -315,7 +323,8 @@ import Testing
             #expect(try Self.json(resumed.body)["desiredStatus"] as? String == "Active")
             #expect(try Self.json(resumed.body)["status"] as? String == "Queued")
 
-            _ = try await repo.update(UUID(uuidString: id)!) { $0.status = .complete }
+            try downloader.report(.completed, gid: try #require(try await repo.get(UUID(uuidString: id)!)?.gid))
+            try await eventually("the completion reported") { try await repo.get(UUID(uuidString: id)!)?.status == .complete }
             try Self.expectProblem(try await patch(client, id, #"{"desiredStatus":"Paused"}"#), .conflict, detail: "Complete")
             #expect(downloader.calls.count == 3)
         }

@@ -1,22 +1,41 @@
 import Foundation
 import Logging
+import ServiceLifecycle
 import Synchronization
 import Testing
 
 @testable import Torrus
 
-/// A downloader that records every call and can be told to fail, for service and API tests.
-final class RecordingDownloader: Downloader {
+/// A downloader that records every call and can be told to fail, for service and API tests. In
+/// an application (`buildApplication(downloader:)`) it runs as a service and reports events
+/// through the application's reporter, as a real downloader does.
+final class RecordingDownloader: Downloader, Service {
     enum Call: Equatable, Sendable {
         case start(GID?), pause(GID?), resume(GID?), cancel(GID?), purge(GID?, deleteFiles: Bool)
     }
 
-    private let state = Mutex<(calls: [Call], failure: TorrusError?)>(([], nil))
+    private let state = Mutex<(calls: [Call], failure: TorrusError?, reporter: (any Reporter)?)>(([], nil, nil))
 
     var calls: [Call] { state.withLock { $0.calls } }
 
     /// Every later call throws `failure` (nil: calls succeed again).
     func fail(with failure: TorrusError?) { state.withLock { $0.failure = failure } }
+
+    /// Itself, reporting to `reporter`: the factory `buildApplication` takes.
+    func reporting(to reporter: any Reporter) -> RecordingDownloader {
+        state.withLock { $0.reporter = reporter }
+        return self
+    }
+
+    /// Reports `kind` for `gid`, as if the transfer had done it.
+    func report(_ kind: DownloaderEvent.Kind, gid: GID) throws {
+        let reporter = try #require(state.withLock { $0.reporter }, "not part of an application")
+        reporter.report(DownloaderEvent(gid: gid, kind))
+    }
+
+    func run() async throws {
+        try? await gracefulShutdown()
+    }
 
     private func record(_ call: Call) throws {
         try state.withLock { state in
