@@ -1,5 +1,4 @@
 import Foundation
-import Logging
 import ServiceLifecycle
 import Synchronization
 import Testing
@@ -51,34 +50,6 @@ final class RecordingDownloader: Downloader, Service {
     func purge(_ download: Download, deleteFiles: Bool) throws { try record(.purge(download.gid, deleteFiles: deleteFiles)) }
 }
 
-/// A fresh directory under the system temp directory, removed by `remove()`.
-struct TemporaryDirectory {
-    let path: String
-
-    init() throws {
-        path = FileManager.default.temporaryDirectory.appendingPathComponent("torrus-tests-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-
-    func remove() { try? FileManager.default.removeItem(atPath: path) }
-}
-
-/// Polls `condition` until it holds or `timeout` passes; the poll is the synchronisation, not a sleep.
-func eventually(
-    timeout: Duration = .seconds(10),
-    _ what: String = "condition",
-    sourceLocation: SourceLocation = #_sourceLocation,
-    _ condition: () async throws -> Bool
-) async throws {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if try await condition() { return }
-        try await Task.sleep(for: .milliseconds(10))
-    }
-    Issue.record("Timed out after \(timeout) waiting for \(what)", sourceLocation: sourceLocation)
-    throw CancellationError()
-}
-
 func makeDownload(
     source: String = "http://127.0.0.1/file-\(UUID().uuidString).bin",
     targetPath: String = "/data/downloads",
@@ -96,36 +67,4 @@ func makeDownload(
         desiredStatus: desired,
         createdAt: createdAt
     )
-}
-
-/// A log handler that keeps every line, to check what is (and is not) logged.
-final class CapturedLogs: Sendable {
-    private let lines = Mutex<[String]>([])
-
-    var all: [String] { lines.withLock { $0 } }
-
-    func logger(label: String = "test") -> Logger {
-        var logger = Logger(label: label) { _ in Handler(sink: self) }
-        logger.logLevel = .trace
-        return logger
-    }
-
-    fileprivate func append(_ line: String) { lines.withLock { $0.append(line) } }
-
-    private struct Handler: LogHandler {
-        let sink: CapturedLogs
-        var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .trace
-
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-
-        func log(event: LogEvent) {
-            let merged = metadata.merging(event.metadata ?? [:]) { $1 }
-            let fields = merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-            sink.append("\(event.level) \(event.message) \(fields)")
-        }
-    }
 }
