@@ -249,6 +249,36 @@ struct CurlTransportTests {
         }
     }
 
+    /// `close()` never waits for the connection's thread, even one stuck in `onMessage`.
+    @Test(.timeLimit(.minutes(1)))
+    func webSocketCloseReturnsWhileItsThreadIsBusy() async throws {
+        try await withAria2 { aria2 in
+            let inMessage = Atomic<Bool>(false)
+            let release = DispatchSemaphore(value: 0)
+            let socket = CurlWebSocket(
+                url: aria2.webSocketURL,
+                connectTimeout: .seconds(5),
+                pingInterval: .seconds(10),
+                pongTimeout: .seconds(5),
+                onMessage: { _ in
+                    inMessage.store(true, ordering: .sequentiallyConsistent)
+                    // Bounded, so a close() that waits for this thread fails the test instead of hanging it.
+                    _ = release.wait(timeout: .now() + .seconds(5))
+                }
+            )
+            try await socket.connect()
+            try await socket.send(rpcRequest(id: "busy", method: "aria2.getVersion", token: aria2.secret))
+            try await eventually("onMessage to be called") { inMessage.load(ordering: .sequentiallyConsistent) }
+
+            let closing = ContinuousClock.now
+            socket.close()
+            let took = ContinuousClock.now - closing
+            release.signal()
+            #expect(took < .seconds(2), "close() took \(took)")
+            #expect(await socket.closed().kind == .closed)
+        }
+    }
+
     @Test(.timeLimit(.minutes(1)))
     func webSocketNoticesSIGKILLOfAria2Quickly() async throws {
         try await withAria2 { aria2 in
