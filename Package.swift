@@ -40,6 +40,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "NIOHTTPTypesHTTP1", package: "swift-nio-extras"),
@@ -68,11 +69,34 @@ let package = Package(
             path: "Sources/TorrusBench",
             swiftSettings: strict
         ),
+        // Unit tests: in process, no aria2c, no sockets, a few seconds. `swift test --filter TorrusTests`
         .testTarget(
             name: "TorrusTests",
             dependencies: [
                 "Torrus",
+                "TorrusTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: strict
+        ),
+        // Against real processes and sockets: aria2c, the torrusd binary, live HTTP servers and
+        // the Python test peers (Tests/Support/testpeers.py).
+        .testTarget(
+            name: "TorrusIntegrationTests",
+            dependencies: [
+                "Torrus",
+                "TorrusTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: strict
+        ),
+        // Helpers both test targets use; it holds no tests. A test target rather than a library,
+        // so `swift build` (release builds too) never compiles it, nor HummingbirdTesting with it.
+        .testTarget(
+            name: "TorrusTestSupport",
+            dependencies: [
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),

@@ -31,7 +31,7 @@ extension APITests {
                 headers: Self.auth,
                 body: ByteBuffer(string: #"{"source":"http://127.0.0.1/a"}"#)
             )
-            let id = try #require(try Self.json(created.body)["id"] as? String)
+            let id = try #require(try API.json(created.body)["id"] as? String)
             for uri in ["/v1/downloads", "/v1/downloads/\(id)"] {
                 let get = try await client.execute(uri: uri, method: .get, headers: Self.auth)
                 let head = try await client.execute(uri: uri, method: .head, headers: Self.auth)

@@ -37,7 +37,7 @@ extension APITests {
     @Test func aControlCharacterInADeleteOrPatchBodyIs400Too() async throws {
         try await app().test(.router) { client in
             let created = try await create(client, Array(#"{"source":"http://127.0.0.1/a"}"#.utf8))
-            let id = try #require(try Self.json(created.body)["id"] as? String)
+            let id = try #require(try API.json(created.body)["id"] as? String)
             let patch = try await client.execute(
                 uri: "/v1/downloads/\(id)",
                 method: .patch,
@@ -94,7 +94,7 @@ extension APITests {
         try await app().test(.router) { client in
             let explicit = try await create(client, Array(#"{"source":"http://127.0.0.1/n","targetPath":null,"desiredStatus":null}"#.utf8))
             #expect(explicit.status == .created)
-            let body = try Self.json(explicit.body)
+            let body = try API.json(explicit.body)
             #expect(body["targetPath"] as? String == root.path)
             #expect(body["desiredStatus"] as? String == "Queued")
             // The same download as without the fields: idempotency sees no difference.
@@ -135,7 +135,7 @@ extension APITests {
             // The query is opaque to aria2's file naming; signed URLs may carry anything there.
             let response = try await create(client, Array(#"{"source":"http://127.0.0.1/a.bin?sig=x%0Ay"}"#.utf8))
             #expect(response.status == .created)
-            #expect(try Self.json(response.body)["name"] as? String == "a.bin")
+            #expect(try API.json(response.body)["name"] as? String == "a.bin")
         }
     }
 }

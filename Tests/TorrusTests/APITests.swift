@@ -7,11 +7,12 @@ import Testing
 
 @testable import Torrus
 
-/// Every status code of the v1 API, through the real router and middleware, with a recording
-/// downloader and the in-memory store.
+/// Every status code of the v1 API, through the application as `buildApplication` wires it
+/// (router, middleware, change feed, reconciler), with a recording downloader and the in-memory
+/// store.
 @Suite struct APITests {
     static let token = "test-token-9f2c"
-    let repo: any DownloadRepo = InMemoryDownloadRepo(encoding: .v1JSON)
+    let repo: any DownloadStore = InMemoryDownloadRepo(encoding: .v1JSON)
     let downloader = RecordingDownloader()
     let logs = CapturedLogs()
     let root: TemporaryDirectory
@@ -20,21 +21,15 @@ import Testing
         root = try TemporaryDirectory()
     }
 
-    func app(ready: Bool = true) throws -> some ApplicationProtocol {
-        let router = buildRouter(
-            service: DownloadService(repo: repo, downloader: downloader, roots: try DownloadRoots([root.path])),
-            apiToken: Self.token,
-            readiness: Readiness { Readiness.Report(ready: ready, error: ready ? nil : "The download store is not available.") },
-            metrics: PrometheusCollectorRegistry()
-        )
-        return Application(router: router, logger: logs.logger())
+    /// The application as torrusd builds it, with the in-memory store and the recording downloader.
+    func app() throws -> TorrusApplication {
+        let configuration = try TorrusConfiguration(environment: [
+            "TORRUS_API_TOKEN": Self.token, "TORRUS_DATA_DIR": root.path, "TORRUS_DOWNLOAD_ROOTS": root.path,
+        ])
+        return try buildApplication(configuration, logger: logs.logger(), store: repo, downloader: downloader.reporting(to:))
     }
 
     static let auth: HTTPFields = [.authorization: "Bearer \(token)", .contentType: "application/json"]
-
-    static func json(_ buffer: ByteBuffer) throws -> [String: Any] {
-        try #require(try JSONSerialization.jsonObject(with: Data(buffer: buffer)) as? [String: Any])
-    }
 
     static func expectProblem(
         _ response: TestResponse,
@@ -44,7 +39,7 @@ import Testing
     ) throws {
         #expect(response.status == status, sourceLocation: sourceLocation)
         #expect(response.headers[.contentType] == "application/problem+json", sourceLocation: sourceLocation)
-        let body = try json(response.body)
+        let body = try API.json(response.body)
         #expect(body["status"] as? Int == status.code, sourceLocation: sourceLocation)
         #expect(body["title"] as? String == status.reasonPhrase, sourceLocation: sourceLocation)
         #expect((body["type"] as? String)?.hasPrefix("urn:torrus:problem:") == true, sourceLocation: sourceLocation)
@@ -68,7 +63,7 @@ import Testing
             do {
                 let response = try await client.execute(uri: "/readyz", method: .get)
                 #expect(response.status == .ok)
-                #expect(try Self.json(response.body)["ready"] as? Bool == true)
+                #expect(try API.json(response.body)["ready"] as? Bool == true)
             }
             do {
                 let response = try await client.execute(uri: "/metrics", method: .get)
@@ -78,13 +73,20 @@ import Testing
         }
     }
 
+    /// The probe's answer when the readiness check fails (what fails it is the application's business).
     @Test func readyzIs503WithAReasonWhenNotReady() async throws {
-        try await app(ready: false).test(.router) { client in
+        let router = buildRouter(
+            service: DownloadService(repo: repo, downloader: downloader, roots: try DownloadRoots([root.path])),
+            apiToken: Self.token,
+            readiness: Readiness { Readiness.Report(ready: false, error: "The download store is not available.") },
+            metrics: PrometheusCollectorRegistry()
+        )
+        try await Application(router: router, logger: logs.logger()).test(.router) { client in
             do {
                 let response = try await client.execute(uri: "/readyz", method: .get)
                 #expect(response.status == .serviceUnavailable)
                 #expect(response.headers[.contentType] == "application/json")
-                let body = try Self.json(response.body)
+                let body = try API.json(response.body)
                 #expect(body["ready"] as? Bool == false)
                 #expect(body["error"] as? String == "The download store is not available.")
             }
@@ -123,7 +125,7 @@ import Testing
         try await app().test(.router) { client in
             let first = try await post(client, #"{"source":"http://127.0.0.1:8080/a.iso"}"#)
             #expect(first.status == .created)
-            let created = try Self.json(first.body)
+            let created = try API.json(first.body)
             let id = try #require(created["id"] as? String)
             #expect(first.headers[.location] == "/v1/downloads/\(id)")
             #expect(created["status"] as? String == "Queued")
@@ -133,7 +135,7 @@ import Testing
             // Same source, explicit default path, surrounding blanks: the same fingerprint.
             let second = try await post(client, #"{"source":"  http://127.0.0.1:8080/a.iso ","targetPath":"\#(root.path)/"}"#)
             #expect(second.status == .ok)
-            #expect(try Self.json(second.body)["id"] as? String == id)
+            #expect(try API.json(second.body)["id"] as? String == id)
             #expect(downloader.calls.count == 1)
         }
     }
@@ -155,7 +157,7 @@ import Testing
 
     @Test func theDownloadJSONHasTheV1Shape() async throws {
         try await app().test(.router) { client in
-            let body = try Self.json(try await post(client, #"{"source":"http://127.0.0.1:8080/a.iso","desiredStatus":"Paused"}"#).body)
+            let body = try API.json(try await post(client, #"{"source":"http://127.0.0.1:8080/a.iso","desiredStatus":"Paused"}"#).body)
             let keys = Set(body.keys)
             #expect(keys == ["id", "gid", "source", "targetPath", "name", "files", "status", "desiredStatus", "createdAt", "updatedAt", "progress"])
             // The name the URI suggests, at once; the downloader's own report replaces it.
@@ -172,12 +174,14 @@ import Testing
 
     @Test func aFailedDownloadShowsItsError() async throws {
         try await app().test(.router) { client in
-            let id = try #require(try Self.json(try await post(client, #"{"source":"http://127.0.0.1:8080/a.iso"}"#).body)["id"] as? String)
-            _ = try await repo.update(UUID(uuidString: id)!) {
-                $0.status = .failed
-                $0.error = DownloadFailure(code: 3, message: "Resource not found")
+            let id = try #require(try API.json(try await post(client, #"{"source":"http://127.0.0.1:8080/a.iso"}"#).body)["id"] as? String)
+            let gid = try #require(try await repo.get(UUID(uuidString: id)!)?.gid)
+            try downloader.report(.failed(DownloadFailure(code: 3, message: "Resource not found")), gid: gid)
+            var body: [String: Any] = [:]
+            try await eventually("the failure reported") {
+                body = try API.json(try await client.execute(uri: "/v1/downloads/\(id)", method: .get, headers: Self.auth).body)
+                return body["status"] as? String == "Failed"
             }
-            let body = try Self.json(try await client.execute(uri: "/v1/downloads/\(id)", method: .get, headers: Self.auth).body)
             let error = try #require(body["error"] as? [String: Any])
             #expect(error["code"] as? Int == 3)
             #expect(error["message"] as? String == "Resource not found")
@@ -257,7 +261,7 @@ import Testing
         try await app().test(.router) { client in
             var ids: [String] = []
             for index in 0..<5 {
-                ids.append(try #require(try Self.json(try await post(client, #"{"source":"http://127.0.0.1/\#(index)"}"#).body)["id"] as? String))
+                ids.append(try #require(try API.json(try await post(client, #"{"source":"http://127.0.0.1/\#(index)"}"#).body)["id"] as? String))
             }
             let response = try await client.execute(uri: "/v1/downloads", method: .get, headers: Self.auth)
             #expect(response.status == .ok)
@@ -270,7 +274,7 @@ import Testing
 
     @Test func getIs200Or404() async throws {
         try await app().test(.router) { client in
-            let id = try #require(try Self.json(try await post(client, #"{"source":"http://127.0.0.1/a"}"#).body)["id"] as? String)
+            let id = try #require(try API.json(try await post(client, #"{"source":"http://127.0.0.1/a"}"#).body)["id"] as? String)
             #expect(try await client.execute(uri: "/v1/downloads/\(id)", method: .get, headers: Self.auth).status == .ok)
             #expect(try await client.execute(uri: "/v1/downloads/\(id.uppercased())", method: .get, headers: Self.auth).status == .ok)
             try Self.expectProblem(try await client.execute(uri: "/v1/downloads/\(UUID())", method: .get, headers: Self.auth), .notFound)
@@ -303,19 +307,20 @@ import Testing
     @Test func patchFollowsTheTransitionTable() async throws {
         try await app().test(.router) { client in
             let id = try #require(
-                try Self.json(try await post(client, #"{"source":"http://127.0.0.1/a","desiredStatus":"Active"}"#).body)["id"] as? String
+                try API.json(try await post(client, #"{"source":"http://127.0.0.1/a","desiredStatus":"Active"}"#).body)["id"] as? String
             )
 
             let paused = try await patch(client, id, #"{"desiredStatus":"Paused"}"#)
             #expect(paused.status == .ok)
-            #expect(try Self.json(paused.body)["status"] as? String == "Paused")
+            #expect(try API.json(paused.body)["status"] as? String == "Paused")
             #expect(try await patch(client, id, #"{"desiredStatus":"Paused"}"#).status == .ok)
 
             let resumed = try await patch(client, id, #"{"desiredStatus":"Resume"}"#)
-            #expect(try Self.json(resumed.body)["desiredStatus"] as? String == "Active")
-            #expect(try Self.json(resumed.body)["status"] as? String == "Queued")
+            #expect(try API.json(resumed.body)["desiredStatus"] as? String == "Active")
+            #expect(try API.json(resumed.body)["status"] as? String == "Queued")
 
-            _ = try await repo.update(UUID(uuidString: id)!) { $0.status = .complete }
+            try downloader.report(.completed, gid: try #require(try await repo.get(UUID(uuidString: id)!)?.gid))
+            try await eventually("the completion reported") { try await repo.get(UUID(uuidString: id)!)?.status == .complete }
             try Self.expectProblem(try await patch(client, id, #"{"desiredStatus":"Paused"}"#), .conflict, detail: "Complete")
             #expect(downloader.calls.count == 3)
         }
@@ -331,7 +336,7 @@ import Testing
     ])
     func badPatchBodiesAre400(_ body: String, _ detail: String) async throws {
         try await app().test(.router) { client in
-            let id = try #require(try Self.json(try await post(client, #"{"source":"http://127.0.0.1/a"}"#).body)["id"] as? String)
+            let id = try #require(try API.json(try await post(client, #"{"source":"http://127.0.0.1/a"}"#).body)["id"] as? String)
             try Self.expectProblem(try await patch(client, id, body), .badRequest, detail: detail)
         }
     }
@@ -346,7 +351,7 @@ import Testing
 
     @Test func deleteIs204Then404() async throws {
         try await app().test(.router) { client in
-            let id = try #require(try Self.json(try await post(client, #"{"source":"http://127.0.0.1/a"}"#).body)["id"] as? String)
+            let id = try #require(try API.json(try await post(client, #"{"source":"http://127.0.0.1/a"}"#).body)["id"] as? String)
             let deleted = try await client.execute(uri: "/v1/downloads/\(id)", method: .delete, headers: [.authorization: "Bearer \(Self.token)"])
             #expect(deleted.status == .noContent)
             #expect(
@@ -362,7 +367,7 @@ import Testing
 
     @Test func deleteWithFilesPassesTheFlag() async throws {
         try await app().test(.router) { client in
-            let id = try #require(try Self.json(try await post(client, #"{"source":"http://127.0.0.1/a"}"#).body)["id"] as? String)
+            let id = try #require(try API.json(try await post(client, #"{"source":"http://127.0.0.1/a"}"#).body)["id"] as? String)
             let gid = try await repo.get(UUID(uuidString: id)!)?.gid
             let deleted = try await client.execute(
                 uri: "/v1/downloads/\(id)",
@@ -377,7 +382,7 @@ import Testing
 
     @Test func badDeleteBodiesAre400Or415() async throws {
         try await app().test(.router) { client in
-            let id = try #require(try Self.json(try await post(client, #"{"source":"http://127.0.0.1/a"}"#).body)["id"] as? String)
+            let id = try #require(try API.json(try await post(client, #"{"source":"http://127.0.0.1/a"}"#).body)["id"] as? String)
             let uri = "/v1/downloads/\(id)"
             try Self.expectProblem(
                 try await client.execute(uri: uri, method: .delete, headers: Self.auth, body: ByteBuffer(string: #"{"deleteFiles":"yes"}"#)),
@@ -413,7 +418,7 @@ import Testing
             let hostile = try await client.execute(uri: "/healthz", method: .get, headers: [RequestIDMiddleware.header: "a b\tc"])
             #expect(hostile.headers[RequestIDMiddleware.header] != "a b\tc")
             let problem = try await client.execute(uri: "/v1/downloads", method: .get, headers: [RequestIDMiddleware.header: "req-401"])
-            #expect(try Self.json(problem.body)["requestId"] as? String == "req-401")
+            #expect(try API.json(problem.body)["requestId"] as? String == "req-401")
         }
     }
 

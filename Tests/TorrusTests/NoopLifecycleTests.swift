@@ -76,7 +76,7 @@ import Testing
 
             let retry = try await API.patch(client, id, "Active")
             #expect(retry.status == .ok)
-            let retried = try APITests.json(retry.body)
+            let retried = try API.json(retry.body)
             #expect(retried["gid"] as? String != gid)
             #expect(retried["error"] == nil)
             _ = try await API.waitForStatus(client, id, "Failed")

@@ -40,7 +40,45 @@ private func withScratch(_ body: (Scratch) throws -> Void) throws {
     try body(scratch)
 }
 
+private func withScratch(_ body: (Scratch) async throws -> Void) async throws {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("torrus-remover-\(UUID().uuidString)")
+    let scratch = Scratch(base: url.path)
+    try scratch.makeDirectory(scratch.target)
+    try scratch.makeDirectory(scratch.outside)
+    defer { try? FileManager.default.removeItem(at: url) }
+    try await body(scratch)
+}
+
 struct PayloadRemoverTests {
+    /// What DELETE requests use: the same walk, on NIO's thread pool, even for a cancelled caller.
+    @Test func theAsyncVariantRemovesWhatTheBlockingOneDoes() async throws {
+        try await withScratch { s in
+            let files = [s.target + "/Show/ep1.mkv", s.outside + "/victim.txt"]
+            func plant() throws {
+                try s.write(s.target + "/Show/ep1.mkv")
+                try s.write(s.target + "/Show/ep1.mkv.aria2")
+                try s.write(s.target + "/keep.bin")
+                try s.write(s.outside + "/victim.txt")
+            }
+            try plant()
+            let blocking = { PayloadRemover().remove(files: files, name: "Show", in: s.target) }()
+            #expect(Set(blocking.removed) == [files[0], files[0] + ".aria2", s.target + "/Show"])
+            #expect(blocking.skipped == [files[1], files[1] + ".aria2"])
+
+            try plant()
+            let report = await PayloadRemover().remove(files: files, name: "Show", in: s.target)
+            #expect(report == blocking)
+
+            try plant()
+            let cancelled = await Task {
+                withUnsafeCurrentTask { $0?.cancel() }
+                return await PayloadRemover().remove(files: files, name: "Show", in: s.target)
+            }.value
+            #expect(cancelled == blocking)
+            #expect(s.exists(s.target + "/keep.bin") && s.exists(s.outside + "/victim.txt"))
+        }
+    }
+
     @Test func removesASingleFileAndItsControlFile() throws {
         try withScratch { s in
             let file = s.target + "/ubuntu.iso"

@@ -10,11 +10,17 @@ public typealias TorrusApplication = Application<RouterResponder<TorrusRequestCo
 /// Builds the whole of Torrus from its configuration: store, downloader, reconciler, metrics and
 /// the HTTP server, as one application whose services start in that order and stop in reverse
 /// (the server drains first, the store closes last). torrusd and the tests share it.
+///
+/// Tests can bring their own parts: `store` (holding `.v1JSON`; its owner closes it) instead of
+/// the configured storage, and `downloader`, made with the application's reporter and run as one
+/// of its services, instead of the configured client.
 public func buildApplication(
     _ configuration: TorrusConfiguration,
     logger: Logger,
     metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
-    feed: ChangeFeed = ChangeFeed()
+    feed: ChangeFeed = ChangeFeed(),
+    store givenStore: (any DownloadStore)? = nil,
+    downloader makeDownloader: ((any Reporter) -> any Downloader & Service)? = nil
 ) throws -> TorrusApplication {
     let roots = try DownloadRoots(configuration.effectiveDownloadRoots)
     for root in roots.paths {
@@ -22,16 +28,7 @@ public func buildApplication(
     }
 
     var services: [any Service] = []
-    let store: any DownloadStore
-    switch configuration.storage {
-    case .memory:
-        store = InMemoryDownloadRepo(encoding: .v1JSON)
-    case .sqlite:
-        try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
-        let sqlite = try SQLiteDownloadRepo(path: configuration.dataDirectory + "/torrus.sqlite", encoding: .v1JSON)
-        services.append(CloseOnShutdown(name: "sqlite", logger: logger) { try sqlite.close() })
-        store = sqlite
-    }
+    let store = try givenStore ?? openStore(configuration, closingOnShutdown: &services, logger: logger)
     let repo = PublishingDownloadRepo(store, feed: feed)
     let metricsFactory = PrometheusMetricsFactory(registry: metrics)
 
@@ -40,46 +37,20 @@ public func buildApplication(
     let downloaderService: any Service
     var aria2: Aria2Adapter?
     var managed: Aria2Supervisor?
-    switch configuration.client {
-    case .noop:
+    if let makeDownloader {
+        let made = makeDownloader(reporter)
+        downloaderService = made
+        downloader = made
+    } else if configuration.client == .noop {
         let noop = NoopDownloader(reporter: reporter, duration: configuration.noopDuration)
         downloaderService = noop
         downloader = noop
-    case .aria2:
-        var settings: Aria2Settings
-        if let url = configuration.aria2RPCURL {
-            settings = Aria2Settings(
-                rpcURL: url,
-                secret: configuration.aria2Secret,
-                timeout: configuration.aria2Timeout,
-                pollInterval: configuration.aria2PollInterval
-            )
-        } else {
-            let supervisor = try managedAria2(configuration, downloadDirectory: roots.paths[0], logger: logger)
-            services.append(supervisor)
-            managed = supervisor
-            settings = Aria2Settings(
-                rpcURL: supervisor.process.rpcURL,
-                secret: supervisor.process.secret,
-                timeout: configuration.aria2Timeout,
-                pollInterval: configuration.aria2PollInterval
-            )
-        }
-        settings.push = configuration.aria2Push
-        var adapterLogger = logger
-        adapterLogger[metadataKey: "component"] = "aria2"
-        let adapter = Aria2Adapter(
-            settings: settings,
-            reporter: reporter,
-            repo: repo,
-            feed: feed,
-            roots: roots,
-            metricsFactory: metricsFactory,
-            logger: adapterLogger
-        )
-        downloaderService = adapter
-        downloader = adapter.downloader
-        aria2 = adapter
+    } else {
+        let made = try aria2Parts(configuration, roots: roots, reporter: reporter, repo: repo, feed: feed, metrics: metricsFactory, logger: logger)
+        if let supervisor = made.supervisor { services.append(supervisor) }
+        downloaderService = made.adapter
+        downloader = made.adapter.downloader
+        (aria2, managed) = (made.adapter, made.supervisor)
     }
     var reconcilerLogger = logger
     reconcilerLogger[metadataKey: "component"] = "reconciler"
@@ -131,6 +102,76 @@ public func buildApplication(
     return application
 }
 
+/// The configured store; a SQLite one is closed once everything that uses it has stopped.
+private func openStore(
+    _ configuration: TorrusConfiguration,
+    closingOnShutdown services: inout [any Service],
+    logger: Logger
+) throws -> any DownloadStore {
+    switch configuration.storage {
+    case .memory:
+        return InMemoryDownloadRepo(encoding: .v1JSON)
+    case .sqlite:
+        try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
+        let sqlite = try SQLiteDownloadRepo(path: configuration.dataDirectory + "/torrus.sqlite", encoding: .v1JSON)
+        services.append(CloseOnShutdown(name: "sqlite", logger: logger) { try sqlite.close() })
+        return sqlite
+    }
+}
+
+/// The aria2 adapter, and the supervisor of torrusd's own aria2c when no `ARIA2_RPC_URL` is given
+/// (listed before the adapter, so it stops after it).
+private func aria2Parts(
+    _ configuration: TorrusConfiguration,
+    roots: DownloadRoots,
+    reporter: any Reporter,
+    repo: any DownloadRepo,
+    feed: ChangeFeed,
+    metrics: any MetricsFactory,
+    logger: Logger
+) throws -> (adapter: Aria2Adapter, supervisor: Aria2Supervisor?) {
+    var settings: Aria2Settings
+    var supervisor: Aria2Supervisor?
+    if let url = configuration.aria2RPCURL {
+        settings = Aria2Settings(
+            rpcURL: url,
+            secret: configuration.aria2Secret,
+            timeout: configuration.aria2Timeout,
+            pollInterval: configuration.aria2PollInterval
+        )
+    } else {
+        let options = try Aria2Process.Options.managed(
+            executable: configuration.aria2Executable,
+            dataDirectory: configuration.dataDirectory,
+            downloadDirectory: roots.paths[0],
+            extraArguments: configuration.aria2ExtraArguments
+        )
+        var supervisorLogger = logger
+        supervisorLogger[metadataKey: "component"] = "aria2c"
+        let managed = Aria2Supervisor(process: Aria2Process(options: options), logger: supervisorLogger)
+        supervisor = managed
+        settings = Aria2Settings(
+            rpcURL: managed.process.rpcURL,
+            secret: managed.process.secret,
+            timeout: configuration.aria2Timeout,
+            pollInterval: configuration.aria2PollInterval
+        )
+    }
+    settings.push = configuration.aria2Push
+    var adapterLogger = logger
+    adapterLogger[metadataKey: "component"] = "aria2"
+    let adapter = Aria2Adapter(
+        settings: settings,
+        reporter: reporter,
+        repo: repo,
+        feed: feed,
+        roots: roots,
+        metricsFactory: metrics,
+        logger: adapterLogger
+    )
+    return (adapter, supervisor)
+}
+
 /// The HTTP surface: probes at the root, the API under `/v1` behind the bearer token (none when
 /// `apiToken` is nil, for development). Middleware order, outermost first: request id, access
 /// log, problem responses, metrics, error mapping, methods — so the log sees the final status
@@ -155,29 +196,6 @@ public func buildRouter(
     if let apiToken { v1.add(middleware: BearerAuthMiddleware(token: apiToken)) }
     DownloadsController(service: service).addRoutes(to: v1, at: "/v1", table: routes)
     return router
-}
-
-/// torrusd's own aria2c: loopback only, a free port chosen once (it survives restarts of aria2c),
-/// a generated secret, the session file in the data directory, downloads in the first root, and
-/// the user's `TORRUS_ARIA2C_ARGS` last so they override Torrus's defaults.
-func managedAria2(_ configuration: TorrusConfiguration, downloadDirectory: String, logger: Logger) throws -> Aria2Supervisor {
-    var options = Aria2Process.Options(directory: downloadDirectory, secret: randomSecret())
-    options.executable = configuration.aria2Executable
-    options.sessionFile = configuration.dataDirectory + "/aria2.session"
-    options.port = try Aria2Process.freeLoopbackPort()
-    options.extraArguments = ["--max-concurrent-downloads=5", "--seed-ratio=1.0"] + configuration.aria2ExtraArguments
-    var supervisorLogger = logger
-    supervisorLogger[metadataKey: "component"] = "aria2c"
-    return Aria2Supervisor(process: Aria2Process(options: options), logger: supervisorLogger)
-}
-
-/// 32 random hex digits; lives only in memory and aria2c's argv.
-private func randomSecret() -> String {
-    var generator = SystemRandomNumberGenerator()
-    return (0..<4).map { _ in
-        let hex = String(generator.next() as UInt32, radix: 16)
-        return String(repeating: "0", count: 8 - hex.count) + hex
-    }.joined()
 }
 
 /// Runs `close` once graceful shutdown begins. Listed before the services that use the resource,

@@ -81,9 +81,8 @@ public final class Aria2Adapter: Service {
             group.addTask { await self.resyncer.run() }
             group.addTask { await self.janitor.run() }
             try? await gracefulShutdown()
-            // Close the socket here, not from a cancellation handler: closing joins the
-            // socket's thread, which resumes `closed()` — done under the runtime's cancellation
-            // locks, that deadlocked.
+            // Close the socket before cancelling the group: its thread fails pending calls and
+            // resumes `closed()`, so the connection loop ends on its own.
             push.stop()
             group.cancelAll()
             notificationContinuation.finish()

@@ -24,7 +24,7 @@ struct Aria2Downloader: Downloader {
     func start(_ download: Download) async throws {
         let gid = try Self.gid(of: download)
         try handOver(download, gid: gid)
-        if download.error?.code == 8 { removePartialPayload(of: download, gid: gid) }
+        if download.error?.code == 8 { await removePartialPayload(of: download, gid: gid) }
         var options: [String: JSONValue] = [
             "gid": .string(gid.rawValue),
             "dir": .string(download.targetPath),
@@ -119,22 +119,22 @@ struct Aria2Downloader: Downloader {
             try await ignoringNotFound { try await rpc.call("aria2.removeDownloadResult", [.string(stale)]) }
         }
         guard deleteFiles else { return }
-        removePayload(of: download, files: download.files.map(\.path) + (status?.payloadFiles.map(\.path) ?? []), gid: gid)
+        await removePayload(of: download, files: download.files.map(\.path) + (status?.payloadFiles.map(\.path) ?? []), gid: gid)
     }
 
-    private func removePartialPayload(of download: Download, gid: GID) {
+    private func removePartialPayload(of download: Download, gid: GID) async {
         logger.info("Starting over: the server cannot resume the partial file", metadata: ["gid": "\(gid)"])
-        removePayload(of: download, files: download.files.map(\.path), gid: gid)
+        await removePayload(of: download, files: download.files.map(\.path), gid: gid)
     }
 
     /// The `PayloadRemover` walk from the download's root, so a `targetPath` replaced by a
     /// symbolic link deletes nothing.
-    private func removePayload(of download: Download, files: [String], gid: GID) {
+    private func removePayload(of download: Download, files: [String], gid: GID) async {
         guard let root = roots.root(containing: download.targetPath) else {
             logger.warning("Files left in place: the download's targetPath is in none of the download roots", metadata: ["gid": "\(gid)"])
             return
         }
-        let report = PayloadRemover().remove(files: Array(Set(files)), name: download.name, in: download.targetPath, root: root)
+        let report = await PayloadRemover().remove(files: Array(Set(files)), name: download.name, in: download.targetPath, root: root)
         logger.info(
             "Deleted download files",
             metadata: ["gid": "\(gid)", "removed": "\(report.removed.count)", "skipped": "\(report.skipped)"]

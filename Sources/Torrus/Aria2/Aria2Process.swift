@@ -175,6 +175,21 @@ public final class Aria2Process: @unchecked Sendable {
     /// SIGTERM, then SIGKILL if aria2c has not exited after `gracePeriod` (it may ignore SIGTERM
     /// for a long time while it says goodbye to trackers, and keeps its ports until it exits).
     /// Returns once the child is reaped. Idempotent; a no-op if not running.
+    ///
+    /// The wait happens on a thread of its own, so a stop never holds a thread of the cooperative
+    /// pool for the grace period; cancelling the caller does not shorten it.
+    public func stop(gracePeriod: Duration = .seconds(3)) async {
+        guard let child = state.withLock({ $0.child }) else { return }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            Thread.detachNewThread {
+                child.terminate(gracePeriod: gracePeriod)
+                continuation.resume()
+            }
+        }
+    }
+
+    /// `stop`, blocking the calling thread meanwhile: for synchronous code only (`deinit`, a
+    /// `defer`); async code gets the overload above.
     public func stop(gracePeriod: Duration = .seconds(3)) {
         state.withLock { $0.child }?.terminate(gracePeriod: gracePeriod)
     }

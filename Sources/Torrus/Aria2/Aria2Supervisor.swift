@@ -48,24 +48,34 @@ final class Aria2Supervisor: Service {
             finishFirstStart(.failure(error))
             throw error
         }
-        var backoff = Backoff(base: .milliseconds(200), cap: .seconds(10))
-        await withGracefulShutdownHandler {
-            while !Task.isShuttingDownGracefully && !Task.isCancelled {
-                let status = await process.waitForExit()
-                if Task.isShuttingDownGracefully || Task.isCancelled { return }
-                logger.error("aria2c exited unexpectedly; restarting it", metadata: ["status": "\(status)"])
-                do {
-                    try await Task.sleep(for: backoff.next())
-                    try await start()
-                    backoff.reset()
-                } catch {
-                    logger.error("Could not restart aria2c", metadata: ["error": "\(error)"])
-                }
-            }
-        } onGracefulShutdown: {
-            self.process.stop()
+        await withDiscardingTaskGroup { group in
+            group.addTask { await self.restartWhenItDies() }
+            try? await gracefulShutdown()
+            group.cancelAll()
+            // Its exit also ends the restart loop's wait.
+            await process.stop()
         }
-        process.stop()
+        // A restart that was under way at shutdown may have started aria2c again.
+        await process.stop()
+    }
+
+    /// Restarts aria2c, with backoff, whenever it exits; ends once cancelled.
+    private func restartWhenItDies() async {
+        var backoff = Backoff(base: .milliseconds(200), cap: .seconds(10))
+        while !Task.isCancelled {
+            let status = await process.waitForExit()
+            if Task.isCancelled { return }
+            logger.error("aria2c exited unexpectedly; restarting it", metadata: ["status": "\(status)"])
+            do {
+                try await Task.sleep(for: backoff.next())
+                try await start()
+                backoff.reset()
+            } catch is CancellationError {
+                return
+            } catch {
+                logger.error("Could not restart aria2c", metadata: ["error": "\(error)"])
+            }
+        }
     }
 
     /// `Aria2Process.start` blocks until aria2c listens; keep that off the cooperative pool.

@@ -65,10 +65,11 @@ public actor NoopDownloader: Downloader, Service {
         reporter.report(DownloaderEvent(gid: gid, .cancelled))
     }
 
-    public func purge(_ download: Download, deleteFiles: Bool) {
+    public func purge(_ download: Download, deleteFiles: Bool) async {
         if let gid = download.gid { transfers[gid] = nil }
         if deleteFiles {
-            _ = PayloadRemover().remove(files: download.files.map(\.path), name: download.name, in: download.targetPath)
+            // Off the actor and the cooperative pool: deleting files blocks.
+            _ = await PayloadRemover().remove(files: download.files.map(\.path), name: download.name, in: download.targetPath)
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import NIOPosix
 
 #if canImport(Glibc)
     import Glibc
@@ -109,6 +110,19 @@ public struct PayloadRemover: Sendable {
             }
         }
         return report
+    }
+
+    /// `remove` for async callers (a DELETE request): the walk's blocking file system calls run on
+    /// `NIOThreadPool.singleton`, never on a thread of the cooperative pool. The same report; if
+    /// the pool does not take the work (the caller was cancelled first), it is done here, as a
+    /// DELETE the downloader already carried out must not keep its files.
+    public func remove(files: [String], name: String?, in targetPath: String, root downloadRoot: String? = nil) async -> Report {
+        let work: @Sendable () -> Report = { self.remove(files: files, name: name, in: targetPath, root: downloadRoot) }
+        do {
+            return try await NIOThreadPool.singleton.runIfActive(work)
+        } catch {
+            return work()
+        }
     }
 
     // MARK: - File-descriptor walk

@@ -64,11 +64,12 @@ final class CurlHTTPClient: @unchecked Sendable {
         }
     }
 
-    /// Fails every pending and running call with `CurlError.closed`, stops and joins the
-    /// client's thread and frees all curl handles. Idempotent. Later calls fail with `.closed`.
+    /// Fails every pending and running call with `CurlError.closed` and stops the client's
+    /// thread, which frees all curl handles as it ends. Returns without waiting for the thread,
+    /// so async code and `deinit` never block on it. Idempotent. Later calls fail with `.closed`.
     func shutdown() {
         engine.shutdown()
-        thread.join()
+        thread.detach()
     }
 }
 

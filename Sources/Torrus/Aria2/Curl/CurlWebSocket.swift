@@ -70,9 +70,10 @@ public final class CurlWebSocket: @unchecked Sendable {
         await connection.closed()
     }
 
-    /// Closes the connection: sends a close frame (best-effort, skipped when a data frame is
-    /// half-written), fails pending sends with `.closed`, and joins the thread. Idempotent.
-    /// From inside `onMessage` it does not wait for the thread (which is the caller).
+    /// Closes the connection: its thread sends a close frame (best-effort, skipped when a data
+    /// frame is half-written), fails pending sends with `.closed`, frees the handle and ends.
+    /// Returns without waiting for that (`closed()` does), so it never blocks: safe from async
+    /// code, `deinit` and `onMessage`. Idempotent.
     public func close() {
         connection.close()
     }
@@ -202,7 +203,7 @@ extension CurlWebSocket {
             for waiter in waiters { waiter.resume(returning: reason) }
             if let thread {
                 wakeup?.wake()
-                thread.join()
+                thread.detach()
             }
         }
 

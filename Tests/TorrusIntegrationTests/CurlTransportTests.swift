@@ -249,6 +249,36 @@ struct CurlTransportTests {
         }
     }
 
+    /// `close()` never waits for the connection's thread, even one stuck in `onMessage`.
+    @Test(.timeLimit(.minutes(1)))
+    func webSocketCloseReturnsWhileItsThreadIsBusy() async throws {
+        try await withAria2 { aria2 in
+            let inMessage = Atomic<Bool>(false)
+            let release = DispatchSemaphore(value: 0)
+            let socket = CurlWebSocket(
+                url: aria2.webSocketURL,
+                connectTimeout: .seconds(5),
+                pingInterval: .seconds(10),
+                pongTimeout: .seconds(5),
+                onMessage: { _ in
+                    inMessage.store(true, ordering: .sequentiallyConsistent)
+                    // Bounded, so a close() that waits for this thread fails the test instead of hanging it.
+                    _ = release.wait(timeout: .now() + .seconds(5))
+                }
+            )
+            try await socket.connect()
+            try await socket.send(rpcRequest(id: "busy", method: "aria2.getVersion", token: aria2.secret))
+            try await eventually("onMessage to be called") { inMessage.load(ordering: .sequentiallyConsistent) }
+
+            let closing = ContinuousClock.now
+            socket.close()
+            let took = ContinuousClock.now - closing
+            release.signal()
+            #expect(took < .seconds(2), "close() took \(took)")
+            #expect(await socket.closed().kind == .closed)
+        }
+    }
+
     @Test(.timeLimit(.minutes(1)))
     func webSocketNoticesSIGKILLOfAria2Quickly() async throws {
         try await withAria2 { aria2 in
@@ -346,15 +376,47 @@ struct CurlTransportTests {
         #expect(aria2.isRunning)
         #expect(Aria2Process.acceptsConnection(port: port))
 
-        aria2.stop()
+        await aria2.stop()
         #expect(!aria2.isRunning)
         errno = 0
         #expect(kill(pid, 0) == -1 && errno == ESRCH)
         #expect(!Aria2Process.acceptsConnection(port: port))
         #expect(canBind(port: port))
         #expect(await aria2.waitForExit() == 0)
-        aria2.stop()  // idempotent
+        await aria2.stop()  // idempotent
         aria2.kill9()
+    }
+
+    /// An aria2c that cannot act on SIGTERM (stopped) makes `stop` wait the whole grace period,
+    /// on threads of its own: with more stops under way than the cooperative pool has threads,
+    /// other tasks still run; then SIGKILL, and the child is reaped.
+    @Test(.timeLimit(.minutes(1)))
+    func stopsWaitTheGracePeriodWithoutHoldingTheCooperativePool() async throws {
+        try await withAria2 { aria2 in
+            #expect(kill(aria2.pid, SIGSTOP) == 0)
+            let grace = Duration.seconds(3)
+            let started = ContinuousClock.now
+            let probe = await withTaskGroup(of: Duration?.self) { group in
+                for _ in 0..<ProcessInfo.processInfo.activeProcessorCount * 2 {
+                    group.addTask {
+                        await aria2.stop(gracePeriod: grace)
+                        return nil
+                    }
+                }
+                group.addTask {
+                    try? await Task.sleep(for: .milliseconds(100))  // while the stops wait
+                    return ContinuousClock.now - started
+                }
+                var probe: Duration?
+                for await value in group where value != nil { probe = value }
+                return probe
+            }
+            let resumed = try #require(probe)
+            #expect(resumed < .milliseconds(1500), "a task resumed while the stops waited")
+            #expect(ContinuousClock.now - started >= grace, "SIGKILL only after the grace period")
+            #expect(await aria2.waitForExit() == 128 + SIGKILL)
+            #expect(!aria2.isRunning)
+        }
     }
 
     @Test(.timeLimit(.minutes(1)))

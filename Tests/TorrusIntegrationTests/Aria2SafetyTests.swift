@@ -61,7 +61,7 @@ struct Aria2SafetyTests {
             // A legitimate paused download, so the session aria2 reloads is not empty.
             let fine = try await Self.post(client, ["source": harness.peers.fileURL(name: "fine.bin", size: 4096), "desiredStatus": "Paused"])
             #expect(fine.status == .created)
-            let fineGID = try #require(try APITests.json(fine.body)["gid"] as? String)
+            let fineGID = try #require(try API.json(fine.body)["gid"] as? String)
             try await eventually("aria2 to hold the paused download") { try await harness.aria2Status(fineGID)?.status == .paused }
         }
 
@@ -111,8 +111,8 @@ struct Aria2SafetyTests {
                 ["source": harness.peers.fileURL(name: "swap.bin", size: 1 << 20), "targetPath": target, "desiredStatus": "Paused"]
             )
             #expect(created.status == .created)
-            let id = try #require(try APITests.json(created.body)["id"] as? String)
-            let gid = try #require(try APITests.json(created.body)["gid"] as? String)
+            let id = try #require(try API.json(created.body)["id"] as? String)
+            let gid = try #require(try API.json(created.body)["gid"] as? String)
             // Made at create time, as a real directory: nothing can be planted there before aria2 writes.
             var isDirectory: ObjCBool = false
             #expect(FileManager.default.fileExists(atPath: target, isDirectory: &isDirectory) && isDirectory.boolValue)

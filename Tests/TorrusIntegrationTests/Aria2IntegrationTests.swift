@@ -187,7 +187,7 @@ struct Aria2IntegrationTests {
         defer { harness.shutdown() }
         try await harness.app().test(.router) { client in
             try await eventually("push to connect") {
-                let body = try APITests.json(try await client.execute(uri: "/readyz", method: .get).body)
+                let body = try API.json(try await client.execute(uri: "/readyz", method: .get).body)
                 return (body["aria2"] as? [String: Any])?["pushConnected"] as? Bool == true
             }
             let ready = try await client.execute(uri: "/readyz", method: .get)
@@ -206,7 +206,7 @@ struct Aria2IntegrationTests {
             _ = try await API.waitForStatus(client, done, "Active")
             _ = try await API.waitForStatus(client, done, "Complete")
             _ = try await API.waitForStatus(client, missing, "Failed")
-            let ready = try APITests.json(try await client.execute(uri: "/readyz", method: .get).body)
+            let ready = try API.json(try await client.execute(uri: "/readyz", method: .get).body)
             #expect((ready["aria2"] as? [String: Any])?["pushConnected"] as? Bool == false)
         }
     }

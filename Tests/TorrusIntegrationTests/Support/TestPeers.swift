@@ -36,7 +36,7 @@ final class TestPeers: @unchecked Sendable {
     static var scriptPath: String {
         URL(fileURLWithPath: #filePath)
             .deletingLastPathComponent()  // Support
-            .deletingLastPathComponent()  // TorrusTests
+            .deletingLastPathComponent()  // TorrusIntegrationTests
             .deletingLastPathComponent()  // Tests
             .appendingPathComponent("Support/testpeers.py").path
     }

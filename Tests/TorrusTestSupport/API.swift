@@ -3,26 +3,29 @@ import Hummingbird
 import HummingbirdTesting
 import Testing
 
-@testable import Torrus
-
 /// Calls of the v1 API as the end-to-end tests make them, with the shared test token.
-enum API {
-    static let token = "test-api-token"
-    static let headers: HTTPFields = [.authorization: "Bearer \(token)", .contentType: "application/json"]
+package enum API {
+    package static let token = "test-api-token"
+    package static let headers: HTTPFields = [.authorization: "Bearer \(token)", .contentType: "application/json"]
 
-    static func create(_ client: some TestClientProtocol, _ body: String) async throws -> String {
+    /// A JSON object body.
+    package static func json(_ buffer: ByteBuffer) throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: Data(buffer: buffer)) as? [String: Any])
+    }
+
+    package static func create(_ client: some TestClientProtocol, _ body: String) async throws -> String {
         let response = try await client.execute(uri: "/v1/downloads", method: .post, headers: headers, body: ByteBuffer(string: body))
         #expect(response.status == .created)
-        return try #require(try APITests.json(response.body)["id"] as? String)
+        return try #require(try json(response.body)["id"] as? String)
     }
 
-    static func fetch(_ client: some TestClientProtocol, _ id: String) async throws -> [String: Any] {
+    package static func fetch(_ client: some TestClientProtocol, _ id: String) async throws -> [String: Any] {
         let response = try await client.execute(uri: "/v1/downloads/\(id)", method: .get, headers: headers)
         #expect(response.status == .ok)
-        return try APITests.json(response.body)
+        return try json(response.body)
     }
 
-    static func patch(_ client: some TestClientProtocol, _ id: String, _ desired: String) async throws -> TestResponse {
+    package static func patch(_ client: some TestClientProtocol, _ id: String, _ desired: String) async throws -> TestResponse {
         try await client.execute(
             uri: "/v1/downloads/\(id)",
             method: .patch,
@@ -31,7 +34,7 @@ enum API {
         )
     }
 
-    static func waitForStatus(
+    package static func waitForStatus(
         _ client: some TestClientProtocol,
         _ id: String,
         _ status: String,
@@ -45,7 +48,7 @@ enum API {
         return last
     }
 
-    static func delete(_ client: some TestClientProtocol, _ id: String, deleteFiles: Bool) async throws -> TestResponse {
+    package static func delete(_ client: some TestClientProtocol, _ id: String, deleteFiles: Bool) async throws -> TestResponse {
         try await client.execute(
             uri: "/v1/downloads/\(id)",
             method: .delete,
@@ -54,7 +57,7 @@ enum API {
         )
     }
 
-    static func list(_ client: some TestClientProtocol) async throws -> [[String: Any]] {
+    package static func list(_ client: some TestClientProtocol) async throws -> [[String: Any]] {
         let response = try await client.execute(uri: "/v1/downloads", method: .get, headers: headers)
         return try #require(try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [[String: Any]])
     }
