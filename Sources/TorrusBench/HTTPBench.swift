@@ -12,6 +12,11 @@ struct HTTPBench {
     let runs: Int
     let downloads: Int
     let seconds: Int
+    /// Active downloads of the closing round (`ActiveRound`), throttled to `rate` bytes/s.
+    let active: Int
+    let rate: Int
+    /// How long the active round samples torrusd.
+    let window: Int
 
     struct Figures {
         var bare: [Double] = []
@@ -21,6 +26,7 @@ struct HTTPBench {
         var listBytes = 0
         var rssIdleKiB = 0
         var rssLoadedKiB = 0
+        var active: ActiveRound.Figures?
     }
 
     func run() async throws -> Figures {
@@ -43,6 +49,8 @@ struct HTTPBench {
             "TORRUS_API_TOKEN": token, "TORRUS_DATA_DIR": directory.path, "TORRUS_LISTEN": "127.0.0.1:\(port)",
             // As in the in-process rounds: the bench measures serving, not its own logging.
             "LOG_LEVEL": "warning",
+            // aria2's default of 5 at a time would leave the active round's downloads waiting.
+            "TORRUS_ARIA2C_ARGS": "--max-concurrent-downloads=\(max(active, 5))",
         ]) { _, new in new }
         process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
         process.standardError = FileHandle(forWritingAtPath: "/dev/null")
@@ -80,6 +88,16 @@ struct HTTPBench {
             figures.one.append(one.requestsPerSecond)
             figures.oneLatencyP50.append(one.p50Milliseconds)
             figures.list.append(try Self.wrk("http://127.0.0.1:\(port)/v1/downloads", header: auth, seconds: seconds).requestsPerSecond)
+        }
+        if active > 0 {
+            figures.active = try await ActiveRound(
+                client: client,
+                port: port,
+                pid: process.processIdentifier,
+                count: active,
+                seconds: window,
+                rate: rate
+            ).run()
         }
         return figures
     }
@@ -146,7 +164,7 @@ struct HTTPBench {
 
     /// Runs a command to completion; its standard output.
     @discardableResult
-    private static func run(_ command: String, _ arguments: [String]) throws -> String {
+    static func run(_ command: String, _ arguments: [String]) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = [command] + arguments
@@ -192,5 +210,6 @@ extension HTTPBench.Figures {
         )
         Output.line("GET /v1/downloads (\(listBytes / 1000) KB):           \(summary(list))")
         Output.line("torrusd RSS idle / with the downloads: \(rssIdleKiB / 1024) / \(rssLoadedKiB / 1024) MiB")
+        active?.print()
     }
 }

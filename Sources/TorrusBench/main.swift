@@ -23,7 +23,14 @@ Output.line(
 
 if !options.skipHTTP {
     do {
-        let figures = try await HTTPBench(runs: options.httpRuns, downloads: options.httpDownloads, seconds: options.httpSeconds).run()
+        let figures = try await HTTPBench(
+            runs: options.httpRuns,
+            downloads: options.httpDownloads,
+            seconds: options.httpSeconds,
+            active: options.active.max() ?? 0,
+            rate: options.rateBytesPerSecond,
+            window: options.windowSeconds
+        ).run()
         figures.print()
     } catch {
         Output.error("torrus-bench: \(error)")

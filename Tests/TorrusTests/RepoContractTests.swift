@@ -283,6 +283,22 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible {
         #expect(try await repo.find(infoHashes: ["aa", "bb", "aa"]).map(\.id) == [downloads[1].id])
     }
 
+    @Test(arguments: StoreKind.allCases) func filesAreReadBackAsLastWrittenAcrossProgressWrites(_ kind: StoreKind) async throws {
+        let (repo, cleanup) = try kind.make()
+        defer { cleanup() }
+        let download = makeDownload()
+        _ = try await repo.insert(download)
+        let one = [DownloadFile(path: "/data/downloads/a", length: 2, completed: 1)]
+        let two = one + [DownloadFile(path: "/data/downloads/b", length: 3, completed: 0)]
+        for files in [one, two, [], one] {
+            _ = try await repo.update(byGID: [GIDEdit(download.gid!) { $0.files = files }])
+            #expect(try await repo.get(download.id)?.files == files)
+            // A progress write keeps the files as they are.
+            _ = try await repo.update(byGID: [GIDEdit(download.gid!) { $0.progress.completedLength += 1 }])
+            #expect(try await repo.get(download.id)?.files == files)
+        }
+    }
+
     @Test(arguments: StoreKind.allCases) func deleteRemovesEverything(_ kind: StoreKind) async throws {
         let (repo, cleanup) = try kind.make()
         defer { cleanup() }

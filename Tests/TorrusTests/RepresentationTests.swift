@@ -130,3 +130,30 @@ import Testing
         #expect(try await repo.representationArray(limit: 1) == nil)
     }
 }
+
+@Suite struct RepresentationCacheTests {
+    @Test func whenFullTheOldestEntryMakesRoom() {
+        let cache = RepresentationCache(capacity: 3)
+        let ids = (0..<5).map { _ in UUID() }
+        for (index, id) in ids.enumerated() { cache.wrote(id, [UInt8(index)]) }
+        #expect(ids.map { cache.get($0) } == [nil, nil, [2], [3], [4]])
+        // Rewriting an entry keeps it; deleting one frees its place without evicting another.
+        cache.wrote(ids[2], [9])
+        cache.wrote(ids[3], nil)
+        let next = UUID()
+        cache.wrote(next, [5])
+        #expect([ids[2], ids[3], ids[4], next].map { cache.get($0) } == [[9], nil, [4], [5]])
+    }
+
+    @Test func staysBoundedThroughManyWritesAndDeletes() {
+        let cache = RepresentationCache(capacity: 100)
+        var kept: [UUID] = []
+        for round in 0..<10_000 {
+            let id = UUID()
+            cache.wrote(id, [1])
+            if round % 2 == 0 { cache.wrote(id, nil) } else { kept.append(id) }
+        }
+        #expect(kept.suffix(100).allSatisfy { cache.get($0) != nil })
+        #expect(kept.dropLast(100).allSatisfy { cache.get($0) == nil })
+    }
+}

@@ -4,8 +4,8 @@ import Synchronization
 
 /// The stored representations of the downloads read or written lately, so that
 /// `GET /v1/downloads/{id}` is answered from memory: a store read costs a hop to a reader thread
-/// and a query, many times what the framework itself spends on a request. Bounded: when full, an
-/// arbitrary entry makes room (memory stays flat however large the store grows).
+/// and a query, many times what the framework itself spends on a request. Bounded: when full, the
+/// oldest entry makes room (memory stays flat however large the store grows).
 ///
 /// Kept right by the one place every write goes through (`PublishingDownloadRepo`): a write
 /// replaces or removes its download's entry under the lock that orders writes, and a value read
@@ -13,6 +13,10 @@ import Synchronization
 final class RepresentationCache: Sendable {
     private struct State {
         var entries: [UUID: [UInt8]] = [:]
+        /// Insertion order, for eviction: `Dictionary` has no cheap "some element" to drop
+        /// (its `startIndex` scans for the first occupied bucket, slower with every removal).
+        /// May hold ids deleted since; those are skipped when evicting.
+        var order = CircularBuffer<UUID>()
         /// Counts writes; a store read that saw another value of it may be stale.
         var writes: UInt64 = 0
         /// The whole list as a JSON array, read for `arrayLimit`; any write drops it.
@@ -69,9 +73,14 @@ final class RepresentationCache: Sendable {
     }
 
     private static func insert(_ id: UUID, _ representation: [UInt8], into state: inout State, capacity: Int) {
-        if state.entries[id] == nil, state.entries.count >= capacity {
-            state.entries.remove(at: state.entries.startIndex)
+        if state.entries.updateValue(representation, forKey: id) != nil { return }
+        state.order.append(id)
+        while state.entries.count > capacity, let oldest = state.order.popFirst() {
+            state.entries[oldest] = nil
         }
-        state.entries[id] = representation
+        // Deleted ids linger in `order`; drop them before they outnumber the entries.
+        if state.order.count > 2 * capacity {
+            state.order = CircularBuffer(state.order.filter { state.entries[$0] != nil })
+        }
     }
 }

@@ -40,21 +40,35 @@ enum DownloadRow {
         try statement.execute(arguments: StatementArguments(values(download) + [Data(json)]))
     }
 
-    /// Writes every column of an existing row; the identity columns do not change.
-    static func update(_ download: Download, json: [UInt8], _ db: Database) throws {
+    /// Writes the columns of an existing row that can change, `files` only when `filesChanged`
+    /// (encoding them is most of a progress write otherwise).
+    static func update(_ download: Download, json: [UInt8], filesChanged: Bool, _ db: Database) throws {
+        let files = filesChanged ? "files = ?, " : ""
         let statement = try db.cachedStatement(
             sql: """
-                UPDATE download SET gid = ?, name = ?, files = ?, status = ?, desiredStatus = ?, completedLength = ?, \
+                UPDATE download SET gid = ?, name = ?, \(files)status = ?, desiredStatus = ?, completedLength = ?, \
                 totalLength = ?, downloadSpeed = ?, uploadSpeed = ?, errorCode = ?, errorMessage = ?, infoHash = ?, \
                 updatedAt = ?, json = ? WHERE id = ?
                 """
         )
-        let all = try values(download)
-        // values: id, gid, source, targetPath, fingerprint, name, files, status, …, updatedAt
-        var arguments = [all[1]] + all[5..<16] + [all[17], Data(json)]
-        arguments.append(all[0])
+        var arguments: [(any DatabaseValueConvertible)?] = [download.gid?.rawValue, download.name]
+        if filesChanged { arguments.append(try filesText(download.files)) }
+        arguments += [
+            download.status.rawValue, download.desiredStatus.rawValue, download.progress.completedLength,
+            download.progress.totalLength, download.progress.downloadSpeed, download.progress.uploadSpeed,
+            download.error.map { String($0.code) }, download.error?.message, download.infoHash,
+            download.updatedAt.millisecondsSince1970, Data(json), download.id.uuidString,
+        ]
         try statement.execute(arguments: StatementArguments(arguments))
     }
+
+    private static func filesText(_ files: [DownloadFile]) throws -> String {
+        files.isEmpty ? "[]" : String(decoding: try JSONEncoder().encode(files), as: UTF8.self)
+    }
+
+    /// Shared by every store in the process: entries are checked against the stored bytes, so
+    /// one can never answer for another row.
+    private static let filesMemo = FilesMemo(capacity: 10_000)
 
     private static func fetchOne(_ statement: Statement, _ key: String) throws -> Download? {
         statement.arguments = [key]
@@ -71,7 +85,7 @@ enum DownloadRow {
             download.targetPath,
             download.fingerprint,
             download.name,
-            String(decoding: try JSONEncoder().encode(download.files), as: UTF8.self),
+            try filesText(download.files),
             download.status.rawValue,
             download.desiredStatus.rawValue,
             download.progress.completedLength,
@@ -101,8 +115,8 @@ enum DownloadRow {
         let files: [DownloadFile]
         do {
             files = try row.withUnsafeData(atIndex: 6) { data in
-                guard let data, data.count > 2 else { return [] }  // "[]": most rows
-                return try JSONDecoder().decode([DownloadFile].self, from: data)
+                guard let data, data.count > 2 else { return [] }  // "[]": no files known yet
+                return try filesMemo.files(of: id, text: data)
             }
         } catch {
             throw RepoError.corruptRow(id)

@@ -154,7 +154,7 @@ public final class SQLiteDownloadRepo: DownloadStore {
                 if let gid = update.new.gid, gid != old.gid, try DownloadRow.fetch(gid: gid, db) != nil {
                     throw RepoError.duplicateGID(gid)
                 }
-                changes.append((.updated(old: old, new: update.new), try self.store(update.new, db)))
+                changes.append((.updated(old: old, new: update.new), try self.store(update, db)))
             }
             return update
         }
@@ -172,8 +172,9 @@ public final class SQLiteDownloadRepo: DownloadStore {
                 let new = applying(mutate, to: old, now: now)
                 guard new != old else { continue }
                 if let gid = new.gid, gid != old.gid, try DownloadRow.fetch(gid: gid, db) != nil { continue }
-                changes.append((.updated(old: old, new: new), try self.store(new, db)))
-                updates.append(DownloadUpdate(old: old, new: new))
+                let update = DownloadUpdate(old: old, new: new)
+                changes.append((.updated(old: old, new: new), try self.store(update, db)))
+                updates.append(update)
             }
             return updates
         }
@@ -192,7 +193,7 @@ public final class SQLiteDownloadRepo: DownloadStore {
                 try db.cachedStatement(sql: "UPDATE download SET gid = NULL WHERE id = ?").execute(arguments: [update.old.id.uuidString])
             }
             for update in updates {
-                changes.append((.updated(old: update.old, new: update.new), try self.store(update.new, db)))
+                changes.append((.updated(old: update.old, new: update.new), try self.store(update, db)))
             }
             return updates
         }
@@ -207,10 +208,10 @@ public final class SQLiteDownloadRepo: DownloadStore {
         }
     }
 
-    /// Writes `download` with its representation, which it returns.
-    private func store(_ download: Download, _ db: Database) throws -> [UInt8] {
-        let json = encoding.encode(download)
-        try DownloadRow.update(download, json: json, db)
+    /// Writes the new value of an existing row with its representation, which it returns.
+    private func store(_ update: DownloadUpdate, _ db: Database) throws -> [UInt8] {
+        let json = encoding.encode(update.new)
+        try DownloadRow.update(update.new, json: json, filesChanged: update.new.files != update.old.files, db)
         return json
     }
 
