@@ -4,6 +4,13 @@ import PackageDescription
 /// Our own targets build with zero warnings: any warning fails the build (dependencies are exempt).
 let strict: [SwiftSetting] = [.treatAllWarnings(as: .error)]
 
+/// Both test targets build on the library and the shared test helpers.
+let testDependencies: [Target.Dependency] = [
+    "Torrus",
+    "TorrusTestSupport",
+    .product(name: "HummingbirdTesting", package: "hummingbird"),
+]
+
 let package = Package(
     name: "torrus",
     platforms: [.macOS(.v15)],
@@ -72,22 +79,14 @@ let package = Package(
         // Unit tests: in process, no aria2c, no sockets, a few seconds. `swift test --filter TorrusTests`
         .testTarget(
             name: "TorrusTests",
-            dependencies: [
-                "Torrus",
-                "TorrusTestSupport",
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
-            ],
+            dependencies: testDependencies,
             swiftSettings: strict
         ),
         // Against real processes and sockets: aria2c, the torrusd binary, live HTTP servers and
         // the Python test peers (Tests/Support/testpeers.py).
         .testTarget(
             name: "TorrusIntegrationTests",
-            dependencies: [
-                "Torrus",
-                "TorrusTestSupport",
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
-            ],
+            dependencies: testDependencies,
             swiftSettings: strict
         ),
         // Helpers both test targets use; it holds no tests. A test target rather than a library,
