@@ -42,7 +42,9 @@ struct Aria2IntegrationTests {
 
             #expect(try await API.patch(client, id, "Paused").status == .ok)
             try await eventually("aria2 to pause") { try await harness.aria2Status(gid)?.status == .paused }
-            #expect(try await API.fetch(client, id)["status"] as? String == "Paused")
+            // Eventually, not at once: a `tellStatus` answered just before the pause (the start's)
+            // may still be applied after it; aria2's pause notification then brings Paused back.
+            _ = try await API.waitForStatus(client, id, "Paused")
 
             #expect(try await API.patch(client, id, "Active").status == .ok)
             try await eventually("aria2 to resume") { [.active, .waiting].contains(try await harness.aria2Status(gid)?.status) }

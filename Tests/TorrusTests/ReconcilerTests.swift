@@ -19,6 +19,7 @@ final class CountingRepo: DownloadStore {
 
     func get(_ id: UUID) async throws -> Download? { try await base.get(id) }
     func list() async throws -> [Download] { try await base.list() }
+    func countByStatus() async throws -> [DownloadStatus: Int] { try await base.countByStatus() }
     func representation(of id: UUID) async throws -> [UInt8]? { try await base.representation(of: id) }
     func representations(after position: ListPosition?, limit: Int) async throws -> RepresentationPage {
         try await base.representations(after: position, limit: limit)

@@ -281,6 +281,7 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible {
         }
         #expect(try await repo.unfinished().map(\.id) == [downloads[0].id, downloads[2].id, downloads[4].id])
         #expect(try await repo.find(infoHashes: ["aa", "bb", "aa"]).map(\.id) == [downloads[1].id])
+        #expect(try await repo.countByStatus() == Dictionary(uniqueKeysWithValues: statuses.map { ($0, 1) }))
     }
 
     @Test(arguments: StoreKind.allCases) func filesAreReadBackAsLastWrittenAcrossProgressWrites(_ kind: StoreKind) async throws {

@@ -20,7 +20,8 @@ final class DownloadMetrics: Service {
         // Subscribe before counting, so no change falls between the count and the feed.
         let changes = feed.subscribe()
         var counts = Dictionary(uniqueKeysWithValues: DownloadStatus.allCases.map { ($0, 0) })
-        for download in try await repo.list() { counts[download.status, default: 0] += 1 }
+        // Counted by the store: listing 100,000 downloads here cost a 99 MB peak at startup.
+        counts.merge(try await repo.countByStatus()) { _, stored in stored }
         let gauges = Dictionary(
             uniqueKeysWithValues: DownloadStatus.allCases.map {
                 ($0, Gauge(label: "torrus_downloads", dimensions: [("status", $0.rawValue)], factory: factory))

@@ -5,6 +5,8 @@ import NIOCore
 public protocol DownloadReader: Sendable {
     func get(_ id: UUID) async throws -> Download?
     func list() async throws -> [Download]
+    /// How many downloads are in each status, counted by the store (statuses with none are absent).
+    func countByStatus() async throws -> [DownloadStatus: Int]
     /// The stored representation of one download (`DownloadEncoding`), nil when there is none.
     func representation(of id: UUID) async throws -> [UInt8]?
     /// Up to `limit` representations in list order, starting after `position` (from the start

@@ -17,14 +17,14 @@ public actor InMemoryDownloadRepo: DownloadStore {
     /// List order, kept sorted as downloads come and go (new ones almost always go last).
     private var order: [(position: ListPosition, id: UUID)] = []
     private var sequence: Int64 = 0
-    private nonisolated let listener = Mutex<CommitListener?>(nil)
+    private nonisolated let listener = CommitListenerSlot()
 
     public init(encoding: DownloadEncoding) {
         self.encoding = encoding
     }
 
     public nonisolated func reportCommits(to listener: @escaping CommitListener) {
-        self.listener.withLock { $0 = listener }
+        self.listener.set(listener)
     }
 
     public func lastSequence() -> Int64 { sequence }
@@ -33,6 +33,10 @@ public actor InMemoryDownloadRepo: DownloadStore {
 
     public func list() -> [Download] {
         order.compactMap { byID[$0.id]?.download }
+    }
+
+    public func countByStatus() -> [DownloadStatus: Int] {
+        byID.values.reduce(into: [:]) { counts, entry in counts[entry.download.status, default: 0] += 1 }
     }
 
     public func representation(of id: UUID) -> [UInt8]? { byID[id]?.representation }
@@ -123,7 +127,7 @@ public actor InMemoryDownloadRepo: DownloadStore {
             sequence += 1
             return CommittedChange(sequence: sequence, change: change, representation: byID[change.download.id]?.representation)
         }
-        listener.withLock { $0 }?(numbered)
+        listener.report(numbered)
     }
 
     private func store(_ new: Download, replacing old: Download?) {

@@ -17,7 +17,7 @@ import Synchronization
 public final class SQLiteDownloadRepo: DownloadStore {
     private let pool: DatabasePool
     private let encoding: DownloadEncoding
-    private let listener = Mutex<CommitListener?>(nil)
+    private let listener = CommitListenerSlot()
     /// The last committed sequence number; only written on the pool's writer queue.
     private let sequence: Mutex<Int64>
 
@@ -37,7 +37,7 @@ public final class SQLiteDownloadRepo: DownloadStore {
     }
 
     public func reportCommits(to listener: @escaping CommitListener) {
-        self.listener.withLock { $0 = listener }
+        self.listener.set(listener)
     }
 
     public func lastSequence() -> Int64 { sequence.withLock { $0 } }
@@ -62,6 +62,19 @@ public final class SQLiteDownloadRepo: DownloadStore {
         try await pool.read { db in
             let statement = try db.cachedStatement(sql: "SELECT \(DownloadRow.columns) FROM download ORDER BY createdAt, id")
             return try DownloadRow.fetchAll(statement)
+        }
+    }
+
+    public func countByStatus() async throws -> [DownloadStatus: Int] {
+        try await pool.read { db in
+            // Served by the status index: no row is read, however many there are.
+            let rows = try Row.fetchAll(db, sql: "SELECT status, COUNT(*) FROM download GROUP BY status")
+            var counts: [DownloadStatus: Int] = [:]
+            for row in rows {
+                guard let status = DownloadStatus(rawValue: row[0]) else { throw RepoError.corruptRow("status \(row[0] as String)") }
+                counts[status] = row[1]
+            }
+            return counts
         }
     }
 
@@ -240,7 +253,7 @@ public final class SQLiteDownloadRepo: DownloadStore {
             }
             if let last = committed.last {
                 self.sequence.withLock { $0 = last.sequence }
-                self.listener.withLock { $0 }?(committed)
+                self.listener.report(committed)
             }
             return result!
         }
