@@ -59,7 +59,7 @@ extension ActiveRound.Figures {
     func print() {
         Output.line(
             "torrusd (own process) with \(count) active downloads: CPU \(fixed(cpuPercent)) % of one core,"
-                + " RSS \(rssKiB / 1024) MiB, aria2 RPC \(fixed(rpcPerSecond)) calls/s"
+                + " RSS \(rssKiB / 1024) MiB, aria2 RPC \(fixed(rpcPerSecond)) calls/s (target CPU <= 5 %: \(cpuPercent <= 5 ? "met" : "MISSED"))"
         )
     }
 }
