@@ -27,6 +27,17 @@ import Testing
         #expect(try await repo.find(gid: download.gid!)?.id == download.id)
     }
 
+    @Test func aSuccessfulCommandIsRecordedSoEarlierAnswersAreStale() async throws {
+        let commands = CommandLog()
+        let service = DownloadService(repo: repo, downloader: downloader, roots: try DownloadRoots([root.path]), commands: commands)
+        let download = try await service.create(.init(source: "http://127.0.0.1:8080/b.iso", desiredStatus: .active)).download
+        let before = ContinuousClock.now
+        #expect(!commands.isStale(download.gid!, observedAt: before))
+        _ = try await service.setDesiredStatus(download.id, to: .paused)
+        #expect(commands.isStale(download.gid!, observedAt: before))
+        #expect(!commands.isStale(download.gid!, observedAt: .now))
+    }
+
     @Test func createPausedAddsItPaused() async throws {
         let download = try await create(desired: .paused)
         #expect(download.status == .paused)

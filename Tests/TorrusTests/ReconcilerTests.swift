@@ -174,6 +174,35 @@ final class CountingRepo: DownloadStore {
         #expect(repo.updates == 0)
     }
 
+    @Test func aStatusAnsweredBeforeALaterCommandDoesNotUndoIt() async throws {
+        let commands = CommandLog()
+        let reconciler = Reconciler(events: AsyncStream { $0.finish() }, repo: repo, commands: commands, logger: Logger(label: "test"))
+        // The service paused it (aria2 answered the pause) and recorded Paused; a `tellStatus`
+        // sent just before the pause still says active.
+        let download = makeDownload(status: .paused, desired: .paused)
+        _ = try await repo.insert(download)
+        let gid = download.gid!
+        let asked = ContinuousClock.now
+        commands.record(gid, sentAt: asked + .milliseconds(1))
+        let progress = DownloadProgress(completedLength: 3, totalLength: 10, downloadSpeed: 1, uploadSpeed: 0)
+        await reconciler.apply([
+            DownloaderEvent(gid: gid, .progress(progress), observedAt: asked), DownloaderEvent(gid: gid, .started, observedAt: asked),
+        ])
+        await reconciler.flushProgress()
+        var current = try await stored(download)
+        #expect(current.status == .paused, "the stale status is dropped")
+        #expect(current.progress == progress, "what else the answer said still counts")
+        // Events that are not answers, and answers to calls sent after the command, apply.
+        await reconciler.apply(DownloaderEvent(gid: gid, .started))
+        #expect(try await stored(download).status == .active)
+        await reconciler.apply(DownloaderEvent(gid: gid, .paused, observedAt: asked + .milliseconds(2)))
+        #expect(try await stored(download).status == .paused)
+        // A completion is a fact about the payload, never stale.
+        await reconciler.apply(DownloaderEvent(gid: gid, .completed, observedAt: asked))
+        current = try await stored(download)
+        #expect(current.status == .complete)
+    }
+
     @Test func whatOneAria2AnswerSaysIsOneWriteFollowingTheGIDSwap() async throws {
         let download = makeDownload(source: "magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567", status: .active)
         _ = try await repo.insert(download)

@@ -33,6 +33,8 @@ public func buildApplication(
     let metricsFactory = PrometheusMetricsFactory(registry: metrics)
 
     let reporter = ChannelReporter()
+    // Shared by the service (records commands) and the reconciler (drops answers they outdate).
+    let commands = CommandLog()
     let downloader: any Downloader
     let downloaderService: any Service
     var aria2: Aria2Adapter?
@@ -57,7 +59,7 @@ public func buildApplication(
     services += eventPathServices(
         downloader: downloaderService,
         reporter: reporter,
-        reconciler: Reconciler(events: reporter.events, repo: repo, logger: reconcilerLogger),
+        reconciler: Reconciler(events: reporter.events, repo: repo, commands: commands, logger: reconcilerLogger),
         metrics: DownloadMetrics(feed: feed, repo: repo, factory: metricsFactory),
         feed: feed,
         logger: logger
@@ -74,7 +76,7 @@ public func buildApplication(
         return Readiness.Report(ready: report.ready, error: report.error, aria2: report)
     }
     let router = buildRouter(
-        service: DownloadService(repo: repo, downloader: downloader, roots: roots),
+        service: DownloadService(repo: repo, downloader: downloader, roots: roots, commands: commands),
         apiToken: configuration.insecureNoAuth ? nil : configuration.apiToken,
         readiness: readiness,
         metrics: metrics

@@ -179,11 +179,13 @@ public final class Aria2Adapter: Service {
     private func reportStatus(of gid: String) async {
         let keys = JSONValue.array(Aria2Status.keys.map { .string($0) })
         do {
+            let asked = ContinuousClock.now
             let status: Aria2Status = try await rpc.call("aria2.tellStatus", [.string(gid), keys])
-            reporter.report(Aria2Translation.events(for: status))
+            reporter.report(Aria2Translation.events(for: status).observed(at: asked))
             if status.status == .complete, let next = status.followedBy?.first {
+                let askedAgain = ContinuousClock.now
                 let followed: Aria2Status = try await rpc.call("aria2.tellStatus", [.string(next), keys])
-                reporter.report(Aria2Translation.events(for: followed))
+                reporter.report(Aria2Translation.events(for: followed).observed(at: askedAgain))
             } else if status.status.isStopped, let owned = status.gidValue,
                 (try? await repo.find(gid: owned))?.status.isTerminal == true
             {

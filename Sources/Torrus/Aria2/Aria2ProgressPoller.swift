@@ -67,6 +67,7 @@ final class Aria2ProgressPoller: Sendable {
     /// One tick; returns how many downloads aria2 reports active.
     func poll() async -> Int {
         let active: [Aria2Status]
+        let asked = ContinuousClock.now
         do {
             active = try await rpc.call("aria2.tellActive", [.array(Aria2Status.progressKeys.map { .string($0) })])
         } catch {
@@ -94,7 +95,7 @@ final class Aria2ProgressPoller: Sendable {
         reporter.report(
             appeared.compactMap { status in
                 guard let gid = status.gidValue, let kind = Aria2Translation.statusEvent(status) else { return nil }
-                return DownloaderEvent(gid: gid, kind)
+                return DownloaderEvent(gid: gid, kind, observedAt: asked)
             }
         )
         guard !pushConnected() else {
@@ -109,11 +110,12 @@ final class Aria2ProgressPoller: Sendable {
 
     private func reportFate(of gids: [String]) async {
         let calls = gids.map { Aria2Call("aria2.tellStatus", [.string($0), .array(Aria2Status.keys.map { .string($0) })]) }
+        let asked = ContinuousClock.now
         guard let results = try? await rpc.multicall(calls, as: Aria2Status.self) else { return }
         for (gid, result) in zip(gids, results) {
             switch result {
             case .success(let status):
-                reporter.report(Aria2Translation.events(for: status))
+                reporter.report(Aria2Translation.events(for: status).observed(at: asked))
                 if status.status.isStopped { _ = watched.withLock { $0.remove(gid) } }
             case .failure:
                 _ = watched.withLock { $0.remove(gid) }

@@ -33,6 +33,7 @@ struct Aria2Resync {
 
     func run() async throws(Aria2Error) -> Summary {
         let keys = JSONValue.array(Aria2Status.keys.map { .string($0) })
+        let asked = ContinuousClock.now
         let lists = try await rpc.multicall(
             [
                 Aria2Call("aria2.tellActive", [keys]),
@@ -49,7 +50,7 @@ struct Aria2Resync {
         } catch {
             throw .malformed("cannot read the store: \(error)")
         }
-        return await reconcile(aria2: statuses, torrus: downloads)
+        return await reconcile(aria2: statuses, torrus: downloads, askedAt: asked)
     }
 
     /// The downloads a resync may act on, in list order: those aria2 names (by GID, as the one
@@ -70,7 +71,7 @@ struct Aria2Resync {
         return byID.values.sorted { ListPosition($0) < ListPosition($1) }
     }
 
-    private func reconcile(aria2 statuses: [Aria2Status], torrus downloads: [Download]) async -> Summary {
+    private func reconcile(aria2 statuses: [Aria2Status], torrus downloads: [Download], askedAt asked: ContinuousClock.Instant) async -> Summary {
         var summary = Summary()
         let byGID = Dictionary(statuses.map { ($0.gid, $0) }, uniquingKeysWith: { first, _ in first })
         let byFollowing = Dictionary(statuses.compactMap { s in s.following.map { ($0, s) } }, uniquingKeysWith: { first, _ in first })
@@ -100,7 +101,7 @@ struct Aria2Resync {
             }
         }
         // One batch: the whole resync is one store write.
-        reporter.report(events)
+        reporter.report(events.observed(at: asked))
 
         for download in await stillLost(lost) {
             await readd(download, summary: &summary)

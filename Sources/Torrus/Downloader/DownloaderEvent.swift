@@ -20,9 +20,24 @@ public struct DownloaderEvent: Sendable, Equatable {
 
     public var gid: GID
     public var kind: Kind
+    /// When the call whose answer this event comes from was sent; nil when it was not an answer
+    /// (the reconciler then never takes it for stale, see `CommandLog`).
+    public var observedAt: ContinuousClock.Instant?
 
-    public init(gid: GID, _ kind: Kind) {
+    public init(gid: GID, _ kind: Kind, observedAt: ContinuousClock.Instant? = nil) {
         self.gid = gid
         self.kind = kind
+        self.observedAt = observedAt
+    }
+}
+
+extension [DownloaderEvent] {
+    /// These events, as answers to a call sent at `instant`.
+    func observed(at instant: ContinuousClock.Instant) -> [DownloaderEvent] {
+        map { event in
+            var event = event
+            event.observedAt = instant
+            return event
+        }
     }
 }

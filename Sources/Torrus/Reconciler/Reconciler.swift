@@ -14,6 +14,7 @@ public final class Reconciler: Service {
     private let events: AsyncStream<[DownloaderEvent]>
     private let repo: any DownloadRepo
     private let progressFlushInterval: Duration
+    private let commands: CommandLog
     private let logger: Logger
     private let pendingProgress = Mutex<[GID: DownloadProgress]>([:])
 
@@ -21,8 +22,10 @@ public final class Reconciler: Service {
         events: AsyncStream<[DownloaderEvent]>,
         repo: any DownloadRepo,
         progressFlushInterval: Duration = .milliseconds(500),
+        commands: CommandLog = CommandLog(),
         logger: Logger
     ) {
+        self.commands = commands
         self.events = events
         self.repo = repo
         self.progressFlushInterval = progressFlushInterval
@@ -54,6 +57,14 @@ public final class Reconciler: Service {
     /// Applies one batch: progress alone is kept for the next flush; anything else is written
     /// now, in one transaction, after the pending progress of the GIDs it names.
     func apply(_ batch: [DownloaderEvent]) async {
+        // A status aria2 reported in answer to a call sent before a later command (a `tellStatus`
+        // racing a pause) is out of date; the command's own notification will follow. Completion
+        // is a fact about the payload and always counts.
+        let batch = batch.filter { event in
+            guard event.isStatus, let observed = event.observedAt else { return true }
+            return !commands.isStale(event.gid, observedAt: observed)
+        }
+        guard !batch.isEmpty else { return }
         if batch.allSatisfy(\.isProgress) {
             pendingProgress.withLock { pending in
                 for event in batch { if case .progress(let progress) = event.kind { pending[event.gid] = progress } }
@@ -104,5 +115,13 @@ public final class Reconciler: Service {
 extension DownloaderEvent {
     fileprivate var isProgress: Bool {
         if case .progress = kind { true } else { false }
+    }
+
+    /// A status a command can make out of date (not a completion).
+    fileprivate var isStatus: Bool {
+        switch kind {
+        case .queued, .started, .paused, .cancelled, .failed: true
+        case .completed, .progress, .metadata, .gidSwapped: false
+        }
     }
 }

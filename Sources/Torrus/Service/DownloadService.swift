@@ -11,9 +11,11 @@ public struct DownloadService: Sendable {
     private let repo: any DownloadRepo
     private let downloader: any Downloader
     private let roots: DownloadRoots
+    private let commands: CommandLog
     private let locks = KeyedLock()
 
-    public init(repo: any DownloadRepo, downloader: any Downloader, roots: DownloadRoots) {
+    public init(repo: any DownloadRepo, downloader: any Downloader, roots: DownloadRoots, commands: CommandLog = CommandLog()) {
+        self.commands = commands
         self.repo = repo
         self.downloader = downloader
         self.roots = roots
@@ -105,7 +107,10 @@ public struct DownloadService: Sendable {
                 return try await retry(download)
             case .command(let command):
                 let wanted = try await write(id) { $0.desiredStatus = requested.desired }
+                let sent = ContinuousClock.now
                 try await call(Call(command), wanted)
+                // Answers to calls sent before this one no longer decide the status.
+                if let gid = wanted.gid { commands.record(gid, sentAt: sent) }
                 return try await settle(wanted, after: command)
             }
         }
