@@ -34,10 +34,6 @@ final class CountingRepo: DownloadStore {
         counts.withLock { $0.updates += 1 }
         return try await base.update(id, mutate)
     }
-    func updateEach(_ ids: [UUID], _ mutate: @escaping @Sendable (inout Download) -> Void) async throws -> [DownloadUpdate] {
-        counts.withLock { $0.batches += 1 }
-        return try await base.updateEach(ids, mutate)
-    }
     func update(byGID edits: [GIDEdit]) async throws -> [DownloadUpdate] {
         counts.withLock { $0.batches += 1 }
         return try await base.update(byGID: edits)

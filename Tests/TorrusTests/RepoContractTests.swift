@@ -188,15 +188,16 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible {
         await #expect(throws: RepoError.duplicateGID(download.gid!)) { try await repo.insert(clash) }
     }
 
-    @Test(arguments: StoreKind.allCases) func updateEachChangesAllInOneCallAndSkipsMissing(_ kind: StoreKind) async throws {
+    @Test(arguments: StoreKind.allCases) func updateByGIDChangesAllInOneCallAndSkipsMissing(_ kind: StoreKind) async throws {
         let (repo, cleanup) = try kind.make()
         defer { cleanup() }
         let downloads = (0..<3).map { _ in makeDownload() }
         for download in downloads { _ = try await repo.insert(download) }
         let unchanged = downloads[2].id
-        let updates = try await repo.updateEach(downloads.map(\.id) + [UUID()]) { download in
+        let mutate: @Sendable (inout Download) -> Void = { download in
             if download.id != unchanged { download.progress.completedLength = 9 }
         }
+        let updates = try await repo.update(byGID: (downloads.map(\.gid!) + [.random()]).map { GIDEdit($0, mutate) })
         #expect(Set(updates.map(\.new.id)) == [downloads[0].id, downloads[1].id])
         for download in downloads {
             #expect(try await repo.get(download.id)?.progress.completedLength == (download.id == unchanged ? 0 : 9))
@@ -254,7 +255,7 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible {
         let downloads = (0..<3).map { _ in makeDownload() }
         for download in downloads { _ = try await repo.insert(download) }
         _ = try await repo.insert(makeDownload(source: downloads[0].source))  // existing: nothing committed
-        _ = try await repo.updateEach(downloads.map(\.id)) { $0.progress.completedLength = 1 }
+        _ = try await repo.update(byGID: downloads.map { GIDEdit($0.gid!) { $0.progress.completedLength = 1 } })
         _ = try await repo.update(byGID: [GIDEdit(downloads[0].gid!) { $0.status = .active }])
         _ = try await repo.update(downloads[1].id) { _ in }  // no change: no number
         _ = try await repo.delete(downloads[2].id)

@@ -20,7 +20,7 @@ import Testing
             }
         ).new
         #expect(try await repo.representation(of: download.id) == DownloadJSON.encode(updated))
-        _ = try await repo.updateEach([download.id]) { $0.name = "renamed" }
+        _ = try await repo.update(byGID: [GIDEdit(download.gid!) { $0.name = "renamed" }])
         #expect(try await repo.representation(of: download.id) == DownloadJSON.encode(try #require(try await repo.get(download.id))))
         _ = try await repo.delete(download.id)
         #expect(try await repo.representation(of: download.id) == nil)

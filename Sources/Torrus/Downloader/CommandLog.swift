@@ -9,7 +9,7 @@ import Synchronization
 /// In memory only: after a restart no answer from before it is still in flight. Entries older
 /// than any answer could be (`horizon`) are dropped as new ones come.
 public final class CommandLog: Sendable {
-    private let sent = Mutex<[GID: ContinuousClock.Instant]>([:])
+    private let sent = Mutex<(byGID: [GID: ContinuousClock.Instant], pruned: ContinuousClock.Instant)>(([:], .now))
     private let horizon: Duration
 
     public init(horizon: Duration = .seconds(120)) {
@@ -19,10 +19,12 @@ public final class CommandLog: Sendable {
     /// A command to `gid`, sent at `instant`, succeeded.
     public func record(_ gid: GID, sentAt instant: ContinuousClock.Instant) {
         sent.withLock { sent in
-            sent[gid] = max(instant, sent[gid] ?? instant)
-            if sent.count > 1000 {
-                let oldest = ContinuousClock.now - horizon
-                sent = sent.filter { $0.value > oldest }
+            sent.byGID[gid] = max(instant, sent.byGID[gid] ?? instant)
+            // At most once per horizon, so the scan stays off the per-command cost.
+            let now = ContinuousClock.now
+            if now - sent.pruned > horizon {
+                sent.byGID = sent.byGID.filter { $0.value > now - horizon }
+                sent.pruned = now
             }
         }
     }
@@ -30,7 +32,7 @@ public final class CommandLog: Sendable {
     /// Whether something aria2 said in answer to a call sent at `observed` predates the last
     /// command to `gid`.
     public func isStale(_ gid: GID, observedAt observed: ContinuousClock.Instant) -> Bool {
-        guard let command = sent.withLock({ $0[gid] }) else { return false }
+        guard let command = sent.withLock({ $0.byGID[gid] }) else { return false }
         return observed < command
     }
 }

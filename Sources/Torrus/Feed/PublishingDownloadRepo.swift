@@ -68,13 +68,6 @@ public struct PublishingDownloadRepo: DownloadRepo {
         try await base.update(id, mutate)
     }
 
-    public func updateEach(
-        _ ids: [UUID],
-        _ mutate: @escaping @Sendable (inout Download) -> Void
-    ) async throws -> [DownloadUpdate] {
-        try await base.updateEach(ids, mutate)
-    }
-
     public func update(byGID edits: [GIDEdit]) async throws -> [DownloadUpdate] { try await base.update(byGID: edits) }
 
     public func delete(_ id: UUID) async throws -> Download? { try await base.delete(id) }

@@ -54,10 +54,6 @@ public protocol DownloadWriter: Sendable {
     /// the value actually changed, `updatedAt` is set to now.
     func update(_ id: UUID, _ mutate: @escaping @Sendable (inout Download) throws -> Void) async throws -> DownloadUpdate?
 
-    /// Applies `mutate` to each existing id in one transaction; ids that no longer exist are
-    /// skipped. Returns only the downloads that changed.
-    func updateEach(_ ids: [UUID], _ mutate: @escaping @Sendable (inout Download) -> Void) async throws -> [DownloadUpdate]
-
     /// The event path's write: applies `edits` in order, in one transaction, each to the download
     /// whose GID is `edit.gid` at that point — looked up inside the transaction, after the edits
     /// before it (so a GID swap carries the later edits of the batch along). An edit whose GID no

@@ -83,20 +83,6 @@ public actor InMemoryDownloadRepo: DownloadStore {
         return update
     }
 
-    public func updateEach(_ ids: [UUID], _ mutate: @escaping @Sendable (inout Download) -> Void) -> [DownloadUpdate] {
-        let now = Date.nowMilliseconds()
-        var updates: [DownloadUpdate] = []
-        for id in ids {
-            guard let old = byID[id]?.download else { continue }
-            let new = applying(mutate, to: old, now: now)
-            guard new != old, new.gid == old.gid || new.gid.map({ idByGID[$0] == nil }) ?? true else { continue }
-            store(new, replacing: old)
-            updates.append(DownloadUpdate(old: old, new: new))
-        }
-        committed(updates.map { .updated(old: $0.old, new: $0.new) })
-        return updates
-    }
-
     public func update(byGID edits: [GIDEdit]) -> [DownloadUpdate] {
         var batch = GIDBatch(now: .nowMilliseconds())
         for edit in edits {

@@ -173,26 +173,6 @@ public final class SQLiteDownloadRepo: DownloadStore {
         }
     }
 
-    public func updateEach(
-        _ ids: [UUID],
-        _ mutate: @escaping @Sendable (inout Download) -> Void
-    ) async throws -> [DownloadUpdate] {
-        try await write { db, changes in
-            let now = Date.nowMilliseconds()
-            var updates: [DownloadUpdate] = []
-            for id in ids {
-                guard let old = try DownloadRow.fetch(id: id, db) else { continue }
-                let new = applying(mutate, to: old, now: now)
-                guard new != old else { continue }
-                if let gid = new.gid, gid != old.gid, try DownloadRow.fetch(gid: gid, db) != nil { continue }
-                let update = DownloadUpdate(old: old, new: new)
-                changes.append((.updated(old: old, new: new), try self.store(update, db)))
-                updates.append(update)
-            }
-            return updates
-        }
-    }
-
     public func update(byGID edits: [GIDEdit]) async throws -> [DownloadUpdate] {
         try await write { db, changes in
             var batch = GIDBatch(now: .nowMilliseconds())
