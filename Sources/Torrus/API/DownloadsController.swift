@@ -76,7 +76,7 @@ struct DownloadsController {
     /// A path id that is not a UUID names no download: 404, like any unknown id.
     private func id(_ context: TorrusRequestContext) throws -> UUID {
         let raw = try context.parameters.require("id")
-        guard let id = UUID(uuidString: raw) else {
+        guard let id = UUID(text: raw) else {
             throw TorrusError.notFound("'\(raw)' is not a download id; ids are UUIDs.")
         }
         return id

@@ -176,7 +176,7 @@ private func aria2Parts(
 
 /// The HTTP surface: probes at the root, the API under `/v1` behind the bearer token (none when
 /// `apiToken` is nil, for development). Middleware order, outermost first: request id, access
-/// log, problem responses, metrics, error mapping, methods — so the log sees the final status
+/// log, problem responses, metrics (`RequestMetricsMiddleware`), error mapping, methods — so the log sees the final status
 /// of every request and the metrics see the real status of every failed one.
 public func buildRouter(
     service: DownloadService,
@@ -190,7 +190,7 @@ public func buildRouter(
     router.add(middleware: RequestIDMiddleware())
     router.add(middleware: AccessLogMiddleware())
     router.add(middleware: ProblemMiddleware())
-    router.add(middleware: MetricsMiddleware())
+    router.add(middleware: RequestMetricsMiddleware())
     router.add(middleware: ErrorMappingMiddleware())
     router.add(middleware: MethodsMiddleware(routes: routes))
     ProbeRoutes(readiness: readiness, registry: metrics).addRoutes(to: router, table: routes)

@@ -98,26 +98,3 @@ public struct DownloadFailure: Sendable, Equatable, Codable {
         self.message = message
     }
 }
-
-extension UUID {
-    /// Ids as the API shows them (and as most tools print UUIDs): lower case.
-    public var lowercasedString: String {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(36)
-        appendLowercased(to: &bytes)
-        return String(decoding: bytes, as: UTF8.self)
-    }
-
-    /// Lower-case 8-4-4-4-12 straight into `out` (on the request path: no `uuidString` and
-    /// `lowercased()` strings).
-    public func appendLowercased(to out: inout [UInt8]) {
-        let hex: StaticString = "0123456789abcdef"
-        withUnsafeBytes(of: uuid) { bytes in
-            for (index, byte) in bytes.enumerated() {
-                if index == 4 || index == 6 || index == 8 || index == 10 { out.append(UInt8(ascii: "-")) }
-                out.append(hex.utf8Start[Int(byte >> 4)])
-                out.append(hex.utf8Start[Int(byte & 0x0F)])
-            }
-        }
-    }
-}

@@ -12,7 +12,7 @@ struct RequestIDMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
-        let id = request.headers[Self.header].flatMap(Self.acceptable) ?? UUID().lowercasedString
+        let id = request.headers[Self.header].flatMap(Self.acceptable) ?? GeneratedRequestID.next()
         context.requestID = id
         context.logger[metadataKey: "request_id"] = .string(id)
         let logger = context.logger

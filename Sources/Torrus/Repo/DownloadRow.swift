@@ -104,7 +104,7 @@ enum DownloadRow {
     /// it as such instead of inventing a value.
     private static func decode(_ row: Row) throws -> Download {
         let id: String = row[0]
-        guard let uuid = UUID(uuidString: id), let status = DownloadStatus(rawValue: row[7]),
+        guard let uuid = UUID(text: id), let status = DownloadStatus(rawValue: row[7]),
             let desired = DesiredStatus(rawValue: row[8])
         else { throw RepoError.corruptRow(id) }
         var gid: GID?
