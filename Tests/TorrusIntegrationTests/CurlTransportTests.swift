@@ -279,6 +279,41 @@ struct CurlTransportTests {
         }
     }
 
+    /// `enqueue` returns without waiting for the write; a message the connection cannot write
+    /// any more is reported through `onFailure`, and a dead connection refuses at once.
+    @Test(.timeLimit(.minutes(1)))
+    func webSocketEnqueueReportsAMessageTheConnectionDiedWith() async throws {
+        try await withAria2 { aria2 in
+            let inMessage = Atomic<Bool>(false)
+            let release = DispatchSemaphore(value: 0)
+            let socket = CurlWebSocket(
+                url: aria2.webSocketURL,
+                connectTimeout: .seconds(5),
+                pingInterval: .seconds(10),
+                pongTimeout: .seconds(5),
+                onMessage: { _ in
+                    inMessage.store(true, ordering: .sequentiallyConsistent)
+                    _ = release.wait(timeout: .now() + .seconds(5))
+                }
+            )
+            try await socket.connect()
+            try socket.enqueue(rpcRequest(id: "busy", method: "aria2.getVersion", token: aria2.secret)) { _ in }
+            try await eventually("onMessage to be called") { inMessage.load(ordering: .sequentiallyConsistent) }
+
+            // Queued while the thread is held in onMessage, then closed: it can never be written.
+            let failures = Mutex<[CurlError]>([])
+            try socket.enqueue(rpcRequest(id: "late", method: "aria2.getVersion", token: aria2.secret)) { error in
+                failures.withLock { $0.append(error) }
+            }
+            socket.close()
+            release.signal()
+            try await eventually("onFailure to be called") { !failures.withLock { $0.isEmpty } }
+            #expect(failures.withLock { $0.map(\.kind) } == [.closed])
+            #expect(await socket.closed().kind == .closed)
+            #expect(throws: CurlError.self) { try socket.enqueue(Array("{}".utf8)) { _ in Issue.record("called for a refused message") } }
+        }
+    }
+
     @Test(.timeLimit(.minutes(1)))
     func webSocketNoticesSIGKILLOfAria2Quickly() async throws {
         try await withAria2 { aria2 in

@@ -23,78 +23,45 @@ public enum DownloadJSON {
         out.append(UInt8(ascii: "\""))
         if download.status == .failed, let error = download.error {
             out.append(contentsOf: #","error":{"code":"#.utf8)
-            number(Int64(error.code), to: &out)
+            JSONText.number(Int64(error.code), to: &out)
             out.append(contentsOf: #","message":"#.utf8)
-            string(error.message, to: &out)
+            JSONText.string(error.message, to: &out)
             out.append(UInt8(ascii: "}"))
         }
         out.append(contentsOf: #","files":["#.utf8)
         for (index, file) in download.files.enumerated() {
             if index > 0 { out.append(UInt8(ascii: ",")) }
             out.append(contentsOf: #"{"completed":"#.utf8)
-            number(file.completed, to: &out)
+            JSONText.number(file.completed, to: &out)
             out.append(contentsOf: #","length":"#.utf8)
-            number(file.length, to: &out)
+            JSONText.number(file.length, to: &out)
             out.append(contentsOf: #","path":"#.utf8)
-            string(file.path, to: &out)
+            JSONText.string(file.path, to: &out)
             out.append(UInt8(ascii: "}"))
         }
         out.append(contentsOf: #"],"gid":"#.utf8)
-        if let gid = download.gid { string(gid.rawValue, to: &out) } else { out.append(contentsOf: "null".utf8) }
+        if let gid = download.gid { JSONText.string(gid.rawValue, to: &out) } else { out.append(contentsOf: "null".utf8) }
         out.append(contentsOf: #","id":""#.utf8)
         download.id.appendLowercased(to: &out)
         out.append(contentsOf: #"","name":"#.utf8)
-        if let name = download.name { string(name, to: &out) } else { out.append(contentsOf: "null".utf8) }
+        if let name = download.name { JSONText.string(name, to: &out) } else { out.append(contentsOf: "null".utf8) }
         out.append(contentsOf: #","progress":{"completedLength":"#.utf8)
-        number(download.progress.completedLength, to: &out)
+        JSONText.number(download.progress.completedLength, to: &out)
         out.append(contentsOf: #","downloadSpeed":"#.utf8)
-        number(download.progress.downloadSpeed, to: &out)
+        JSONText.number(download.progress.downloadSpeed, to: &out)
         out.append(contentsOf: #","totalLength":"#.utf8)
-        number(download.progress.totalLength, to: &out)
+        JSONText.number(download.progress.totalLength, to: &out)
         out.append(contentsOf: #","uploadSpeed":"#.utf8)
-        number(download.progress.uploadSpeed, to: &out)
+        JSONText.number(download.progress.uploadSpeed, to: &out)
         out.append(contentsOf: #"},"source":"#.utf8)
-        string(download.source, to: &out)
+        JSONText.string(download.source, to: &out)
         out.append(contentsOf: #","status":""#.utf8)
         out.append(contentsOf: download.status.rawValue.utf8)
         out.append(contentsOf: #"","targetPath":"#.utf8)
-        string(download.targetPath, to: &out)
+        JSONText.string(download.targetPath, to: &out)
         out.append(contentsOf: #","updatedAt":""#.utf8)
         RFC3339.append(download.updatedAt, to: &out)
         out.append(contentsOf: #""}"#.utf8)
-    }
-
-    // MARK: values
-
-    private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
-
-    /// A JSON string as `JSONEncoder` writes one: `"` and `\` escaped, the C0 controls as `\b`,
-    /// `\t`, `\n`, `\f`, `\r` or `\u00xx`, everything else (`/`, DEL, non-ASCII) as its UTF-8.
-    static func string(_ value: String, to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
-        for byte in value.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
-            case UInt8(ascii: "\\"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
-            case 0x08: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "b")])
-            case 0x09: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
-            case 0x0A: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
-            case 0x0C: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "f")])
-            case 0x0D: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
-            case 0x00..<0x20:
-                out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0")])
-                out.append(hex[Int(byte >> 4)])
-                out.append(hex[Int(byte & 0x0F)])
-            default: out.append(byte)
-            }
-        }
-        out.append(UInt8(ascii: "\""))
-    }
-
-    /// Decimal digits; up to 15 of them (any real length or speed) fit a small string, so this
-    /// allocates nothing.
-    static func number(_ value: Int64, to out: inout [UInt8]) {
-        out.append(contentsOf: String(value).utf8)
     }
 }
 

@@ -59,7 +59,13 @@ public func buildApplication(
     services += eventPathServices(
         downloader: downloaderService,
         reporter: reporter,
-        reconciler: Reconciler(events: reporter.events, repo: repo, commands: commands, logger: reconcilerLogger),
+        reconciler: Reconciler(
+            events: reporter.events,
+            repo: repo,
+            commands: commands,
+            executor: store.writerExecutor,
+            logger: reconcilerLogger
+        ),
         metrics: DownloadMetrics(feed: feed, repo: repo, factory: metricsFactory),
         feed: feed,
         logger: logger

@@ -128,11 +128,18 @@ final class Aria2RPC: Sendable {
         return [.string("token:" + secret)] + params
     }
 
-    private struct Request: Encodable {
-        let jsonrpc = "2.0"
-        let id: String
-        let method: String
-        let params: [JSONValue]
+    /// `{"jsonrpc":"2.0","id":…,"method":…,"params":[…]}`.
+    private static func request(id: String, method: String, params: [JSONValue]) throws(JSONValue.NotRepresentable) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(256)
+        out.append(contentsOf: #"{"jsonrpc":"2.0","id":"#.utf8)
+        JSONText.string(id, to: &out)
+        out.append(contentsOf: #","method":"#.utf8)
+        JSONText.string(method, to: &out)
+        out.append(contentsOf: #","params":"#.utf8)
+        try JSONValue.array(params).write(to: &out)
+        out.append(UInt8(ascii: "}"))
+        return out
     }
 
     /// What every WebSocket message is routed by: an answer has an `id`, a notification a
@@ -154,7 +161,7 @@ final class Aria2RPC: Sendable {
         defer { metrics.recordCall(method, duration: ContinuousClock.now - started, failed: failed) }
         let body: [UInt8]
         do {
-            body = Array(try JSONEncoder().encode(Request(id: id, method: method, params: params)))
+            body = try Self.request(id: id, method: method, params: params)
         } catch {
             throw .malformed("cannot encode \(method): \(error)")
         }
@@ -196,7 +203,9 @@ final class Aria2RPC: Sendable {
         DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Int(timeout / .nanoseconds(1))), execute: timer)
         defer { timer.cancel() }
         do {
-            try await socket.send(body)
+            // Not waiting for the write: the answer says it arrived, and a connection that dies
+            // first fails the slot.
+            try socket.enqueue(body) { error in slot.fulfil(.failure(error)) }
             return try await slot.wait()
         } catch let error as Aria2Error {
             throw error

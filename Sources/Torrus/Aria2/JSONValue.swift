@@ -50,6 +50,45 @@ public enum JSONValue: Sendable, Equatable, Codable, ExpressibleByStringLiteral,
 }
 
 extension JSONValue {
+    /// Appends this value as JSON, as `encode(to:)` would write it (integers without a fraction),
+    /// in a fraction of `JSONEncoder`'s time: every aria2 request is written here. Throws for a
+    /// number JSON cannot hold (infinite or NaN).
+    func write(to out: inout [UInt8]) throws(JSONValue.NotRepresentable) {
+        switch self {
+        case .null: out.append(contentsOf: "null".utf8)
+        case .bool(let value): out.append(contentsOf: (value ? "true" : "false").utf8)
+        case .number(let value):
+            guard value.isFinite else { throw NotRepresentable(value: value) }
+            if value.rounded() == value, abs(value) < 1e15 {
+                JSONText.number(Int64(value), to: &out)
+            } else {
+                out.append(contentsOf: value.description.utf8)
+            }
+        case .string(let value): JSONText.string(value, to: &out)
+        case .array(let values):
+            out.append(UInt8(ascii: "["))
+            for (index, value) in values.enumerated() {
+                if index > 0 { out.append(UInt8(ascii: ",")) }
+                try value.write(to: &out)
+            }
+            out.append(UInt8(ascii: "]"))
+        case .object(let members):
+            out.append(UInt8(ascii: "{"))
+            for (index, (key, value)) in members.enumerated() {
+                if index > 0 { out.append(UInt8(ascii: ",")) }
+                JSONText.string(key, to: &out)
+                out.append(UInt8(ascii: ":"))
+                try value.write(to: &out)
+            }
+            out.append(UInt8(ascii: "}"))
+        }
+    }
+
+    struct NotRepresentable: Error, CustomStringConvertible {
+        var value: Double
+        var description: String { "\(value) is not a JSON number" }
+    }
+
     /// The first control character in any string or key of this value, nested ones included.
     var firstControlCharacter: Unicode.Scalar? {
         switch self {

@@ -17,14 +17,17 @@ public final class Reconciler: Service {
     private let commands: CommandLog
     private let logger: Logger
     private let pendingProgress = Mutex<[GID: DownloadProgress]>([:])
+    private let executor: (any TaskExecutor)?
 
     public init(
         events: AsyncStream<[DownloaderEvent]>,
         repo: any DownloadRepo,
         progressFlushInterval: Duration = .milliseconds(500),
         commands: CommandLog = CommandLog(),
+        executor: (any TaskExecutor)? = nil,
         logger: Logger
     ) {
+        self.executor = executor
         self.commands = commands
         self.events = events
         self.repo = repo
@@ -32,7 +35,12 @@ public final class Reconciler: Service {
         self.logger = logger
     }
 
+    /// Runs on `executor` when given (the store's writer queue: see `SerialQueueExecutor`).
     public func run() async throws {
+        await withTaskExecutorPreference(executor) { await self.runLoop() }
+    }
+
+    private func runLoop() async {
         await withDiscardingTaskGroup { group in
             group.addTask {
                 while (try? await Task.sleep(for: self.progressFlushInterval)) != nil {

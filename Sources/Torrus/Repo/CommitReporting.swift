@@ -11,6 +11,14 @@ public protocol CommitReporting: Sendable {
 
     /// The sequence number of the last committed change (0 before the first).
     func lastSequence() async throws -> Int64
+
+    /// Where the store's writes run, when it has such a place: code that mostly writes (the
+    /// reconciler) runs there too and reaches each write without a thread hop.
+    var writerExecutor: (any TaskExecutor)? { get }
+}
+
+extension CommitReporting {
+    public var writerExecutor: (any TaskExecutor)? { nil }
 }
 
 public typealias CommitListener = @Sendable ([CommittedChange]) -> Void

@@ -20,6 +20,7 @@ public final class SQLiteDownloadRepo: DownloadStore {
     private let listener = CommitListenerSlot()
     /// The last committed sequence number; only written on the pool's writer queue.
     private let sequence: Mutex<Int64>
+    private let writer = SerialQueueExecutor(label: "torrus.sqlite.writer")
 
     /// Opens (creating if needed) the database at `path`, migrates it to the current schema, and
     /// encodes every row again if they were written with another `encoding.version`.
@@ -29,6 +30,7 @@ public final class SQLiteDownloadRepo: DownloadStore {
         // A writer waiting on a checkpoint or another process should wait, not fail.
         configuration.busyMode = .timeout(5)
         configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
+        configuration.writeTargetQueue = writer.queue
         pool = try DatabasePool(path: path, configuration: configuration)
         self.encoding = encoding
         try Self.migrator.migrate(pool)
@@ -41,6 +43,8 @@ public final class SQLiteDownloadRepo: DownloadStore {
     }
 
     public func lastSequence() -> Int64 { sequence.withLock { $0 } }
+
+    public var writerExecutor: (any TaskExecutor)? { writer }
 
     /// SQLite's `synchronous` setting of the writer (1 is NORMAL).
     func synchronousMode() throws -> Int {

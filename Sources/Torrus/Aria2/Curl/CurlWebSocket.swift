@@ -64,6 +64,14 @@ public final class CurlWebSocket: @unchecked Sendable {
         try await connection.send(text)
     }
 
+    /// Queues one text message and returns at once, for callers that learn from elsewhere that
+    /// it arrived (a JSON-RPC answer): waiting for the write would cost the caller one more
+    /// thread hop. Throws `CurlError.closed` if the connection is dead already; `onFailure` runs,
+    /// on the connection's thread, if it dies before the message is fully written.
+    public func enqueue(_ text: [UInt8], onFailure: @escaping @Sendable (CurlError) -> Void) throws {
+        try connection.enqueue(text, onFailure: onFailure)
+    }
+
     /// Suspends until the connection is dead and returns why; returns at once if it already is.
     /// Not cancellable: it returns at the latest when `close()` is called.
     public func closed() async -> CurlError {
@@ -81,13 +89,12 @@ public final class CurlWebSocket: @unchecked Sendable {
 
 extension CurlWebSocket {
     fileprivate final class Connection: @unchecked Sendable {
-        typealias SendContinuation = CheckedContinuation<Void, any Error>
-
         struct Outgoing {
             let bytes: [UInt8]
             let flags: UInt32
-            /// nil for the connection's own control frames (pings).
-            let continuation: SendContinuation?
+            /// Told once the frame is written (nil) or can no longer be (why); nil for the
+            /// connection's own control frames (pings).
+            let done: (@Sendable (CurlError?) -> Void)?
         }
 
         private struct Shared {
@@ -162,19 +169,30 @@ extension CurlWebSocket {
         }
 
         func send(_ bytes: [UInt8]) async throws {
-            try await withCheckedThrowingContinuation { (continuation: SendContinuation) in
-                let failure: CurlError? = shared.withLock { shared in
-                    if let reason = shared.deathReason { return CurlError.closed("WebSocket is closed: \(reason.message)") }
-                    if !shared.started { return CurlError.closed("WebSocket is not connected") }
-                    shared.outbox.append(Outgoing(bytes: bytes, flags: UInt32(CURLWS_TEXT), continuation: continuation))
-                    return nil
-                }
-                if let failure {
-                    continuation.resume(throwing: failure)
-                } else {
-                    wakeup?.wake()
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                do {
+                    try queue(bytes) { error in
+                        if let error { continuation.resume(throwing: error) } else { continuation.resume() }
+                    }
+                } catch {
+                    continuation.resume(throwing: error)
                 }
             }
+        }
+
+        func enqueue(_ bytes: [UInt8], onFailure: @escaping @Sendable (CurlError) -> Void) throws {
+            try queue(bytes) { error in if let error { onFailure(error) } }
+        }
+
+        private func queue(_ bytes: [UInt8], done: @escaping @Sendable (CurlError?) -> Void) throws(CurlError) {
+            let failure: CurlError? = shared.withLock { shared in
+                if let reason = shared.deathReason { return CurlError.closed("WebSocket is closed: \(reason.message)") }
+                if !shared.started { return CurlError.closed("WebSocket is not connected") }
+                shared.outbox.append(Outgoing(bytes: bytes, flags: UInt32(CURLWS_TEXT), done: done))
+                return nil
+            }
+            if let failure { throw failure }
+            wakeup?.wake()
         }
 
         func closed() async -> CurlError {
@@ -224,9 +242,9 @@ extension CurlWebSocket {
             guard first else { return }
             let sendError = CurlError.closed("WebSocket is closed: \(reason.message)", code: reason.code)
             connectContinuation?.resume(throwing: reason)
-            for outgoing in outbox { outgoing.continuation?.resume(throwing: sendError) }
+            for outgoing in outbox { outgoing.done?(sendError) }
             if sendHead < sendQueue.count {
-                for outgoing in sendQueue[sendHead...] { outgoing.continuation?.resume(throwing: sendError) }
+                for outgoing in sendQueue[sendHead...] { outgoing.done?(sendError) }
             }
             sendQueue = []
             sendHead = 0
@@ -349,7 +367,7 @@ extension CurlWebSocket {
                 }
                 if let pingInterval, let due = nextPing, pongDeadline == nil, now >= due {
                     // Right after the frame being written, never inside it.
-                    let ping = Outgoing(bytes: [], flags: UInt32(CURLWS_PING), continuation: nil)
+                    let ping = Outgoing(bytes: [], flags: UInt32(CURLWS_PING), done: nil)
                     sendQueue.insert(ping, at: frameInProgress ? sendHead + 1 : sendHead)
                     pongDeadline = now + pongTimeout
                     nextPing = now + pingInterval
@@ -461,7 +479,7 @@ extension CurlWebSocket {
                 sendHead += 1
                 sendOffset = 0
                 frameInProgress = false
-                outgoing.continuation?.resume()
+                outgoing.done?(nil)
             }
             sendQueue.removeAll(keepingCapacity: true)
             sendHead = 0
