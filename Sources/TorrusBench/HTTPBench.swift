@@ -26,6 +26,8 @@ struct HTTPBench {
         var listBytes = 0
         var rssIdleKiB = 0
         var rssLoadedKiB = 0
+        var anonIdleKiB = 0
+        var anonLoadedKiB = 0
         var active: ActiveRound.Figures?
     }
 
@@ -67,6 +69,7 @@ struct HTTPBench {
         // Let startup settle (the first resync, the managed aria2c's first answers).
         try await Task.sleep(for: .seconds(2))
         figures.rssIdleKiB = ProcessStats.residentKiB(pid: "\(process.processIdentifier)") ?? 0
+        figures.anonIdleKiB = ProcessStats.anonymousKiB(pid: "\(process.processIdentifier)") ?? 0
 
         Output.note("creating \(downloads) paused downloads in torrusd")
         var first: String?
@@ -78,6 +81,7 @@ struct HTTPBench {
         guard let id = first else { throw BenchError.check("no download was created") }
         try await Task.sleep(for: .seconds(1))
         figures.rssLoadedKiB = ProcessStats.residentKiB(pid: "\(process.processIdentifier)") ?? 0
+        figures.anonLoadedKiB = ProcessStats.anonymousKiB(pid: "\(process.processIdentifier)") ?? 0
         figures.listBytes = try await client.listBytes()
 
         let auth = "Authorization: Bearer \(token)"
@@ -209,7 +213,10 @@ extension HTTPBench.Figures {
                 + " p50 latency \(String(format: "%.2f", oneLatencyP50.sorted()[oneLatencyP50.count / 2])) ms)"
         )
         Output.line("GET /v1/downloads (\(listBytes / 1000) KB):           \(summary(list))")
-        Output.line("torrusd RSS idle / with the downloads: \(rssIdleKiB / 1024) / \(rssLoadedKiB / 1024) MiB")
+        Output.line(
+            "torrusd RSS idle / with the downloads: \(rssIdleKiB / 1024) / \(rssLoadedKiB / 1024) MiB"
+                + " (anonymous: \(anonIdleKiB / 1024) / \(anonLoadedKiB / 1024) MiB; the rest is shared code pages)"
+        )
         active?.print()
     }
 }

@@ -15,8 +15,18 @@ enum ProcessStats {
     /// Resident set size in KiB (`VmRSS` of /proc/PID/status; this process by default), nil where
     /// /proc is missing or the process is gone.
     static func residentKiB(pid: String = "self") -> Int? {
+        statusKiB("VmRSS:", pid: pid)
+    }
+
+    /// The anonymous part of the resident set (`RssAnon`: heap, stacks; not the file-backed pages
+    /// of code and libraries, which are shared and reclaimable).
+    static func anonymousKiB(pid: String = "self") -> Int? {
+        statusKiB("RssAnon:", pid: pid)
+    }
+
+    private static func statusKiB(_ field: String, pid: String) -> Int? {
         guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
-        for line in status.split(separator: "\n") where line.hasPrefix("VmRSS:") {
+        for line in status.split(separator: "\n") where line.hasPrefix(field) {
             return Int(line.split(whereSeparator: \.isWhitespace).dropFirst().first ?? "")
         }
         return nil

@@ -247,6 +247,51 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible {
         #expect(try await repo.find(gid: a.gid!)?.id == b.id)
     }
 
+    /// Each `update(byGID:)` sees every write before it, whichever call made it: a cache of rows
+    /// behind these lookups must never be stale.
+    @Test(arguments: StoreKind.allCases) func updateByGIDSeesEveryEarlierWrite(_ kind: StoreKind) async throws {
+        struct Refused: Error {}
+        let (repo, cleanup) = try kind.make()
+        defer { cleanup() }
+        let a = makeDownload()
+        let b = makeDownload()
+        for download in [a, b] { _ = try await repo.insert(download) }
+        let progress: @Sendable (GID, Int64) async throws -> Download? = { gid, value in
+            let updates = try await repo.update(byGID: [GIDEdit(gid) { $0.progress.completedLength = value }])
+            return updates.first?.new
+        }
+        #expect(try await progress(a.gid!, 1)?.progress.completedLength == 1)
+        // Written through the other entry points in between.
+        let moved = GID.random()
+        _ = try await repo.update(a.id) { $0.gid = moved }
+        #expect(try await progress(a.gid!, 2) == nil, "the old GID names nobody now")
+        _ = try await repo.update(a.id) { $0.name = "renamed" }
+        let seen = try #require(try await progress(moved, 3))
+        #expect(seen.name == "renamed" && seen.gid == moved && seen.progress.completedLength == 3)
+
+        #expect(try await progress(b.gid!, 5)?.progress.completedLength == 5)
+        await #expect(throws: Refused.self) {
+            _ = try await repo.update(b.id) { download in
+                download.name = "never stored"
+                throw Refused()
+            }
+        }
+        let afterRefusal = try #require(try await progress(b.gid!, 6))
+        #expect(afterRefusal.name == b.name && afterRefusal.progress.completedLength == 6)
+
+        // Two downloads trade GIDs in one call; each is then found under its new one.
+        _ = try await repo.update(byGID: [GIDEdit(moved) { $0.gid = .init(rawValue: "00000000000000aa")! }, GIDEdit(b.gid!) { $0.gid = moved }])
+        #expect(try await progress(moved, 7)?.id == b.id)
+        #expect(try await progress(GID(rawValue: "00000000000000aa")!, 8)?.id == a.id)
+
+        _ = try await repo.delete(b.id)
+        #expect(try await progress(moved, 9) == nil, "deleted")
+        let c = makeDownload()
+        _ = try await repo.insert(c)
+        #expect(try await progress(c.gid!, 10)?.id == c.id)
+        #expect(try await repo.get(a.id)?.progress.completedLength == 8)
+    }
+
     @Test(arguments: StoreKind.allCases) func everyCommittedChangeIsNumberedAndReportedInOrder(_ kind: StoreKind) async throws {
         let (repo, cleanup) = try kind.make()
         defer { cleanup() }

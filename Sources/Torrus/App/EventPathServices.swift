@@ -3,7 +3,7 @@ import ServiceLifecycle
 
 /// The event path's services, in the order shutdown needs. A service group stops its services
 /// in reverse, each once the one after it has finished: so the downloader stops first (nothing
-/// more is reported), then the reporter's stream ends, the reconciler applies what is left and
+/// more is reported), then the reconciler ends the reporter's stream, applies what is left and
 /// writes its pending progress — published, since the feed is still open — and only then do
 /// metrics stop and the feed close.
 func eventPathServices(
@@ -17,8 +17,23 @@ func eventPathServices(
     [
         CloseOnShutdown(name: "change feed", logger: logger) { feed.finish() },
         metrics,
-        reconciler,
-        CloseOnShutdown(name: "downloader events", logger: logger) { reporter.finish() },
+        DrainingReconciler(reconciler: reconciler, reporter: reporter),
         downloader,
     ]
+}
+
+/// The reconciler, which ends its own event stream when told to stop. Ended by a service of its
+/// own, the stream could let the reconciler drain and return before the group told it to stop,
+/// and a service group fails on a service that returns early.
+private struct DrainingReconciler: Service {
+    let reconciler: Reconciler
+    let reporter: ChannelReporter
+
+    func run() async throws {
+        try await withGracefulShutdownHandler {
+            try await reconciler.run()
+        } onGracefulShutdown: {
+            reporter.finish()
+        }
+    }
 }
