@@ -26,11 +26,13 @@ struct BenchOptions: Sendable {
     var httpSeconds = 10
     /// Downloads in torrusd's store while the HTTP round measures.
     var httpDownloads = 1000
+    /// Run only `StoreRound` (the event path's store writes, no aria2).
+    var storeOnly = false
 
     static let usage = """
         usage: torrus-bench [--downloads N] [--active 10,100,500] [--window-seconds 10] [--poll-ms 1000]
                             [--rate BYTES_PER_SEC] [--latency-rate BYTES_PER_SEC] [--skip-latency] [--skip-rpc]
-                            [--http-runs 3] [--http-seconds 10] [--http-downloads 1000] [--skip-http]
+                            [--http-runs 3] [--http-seconds 10] [--http-downloads 1000] [--skip-http] [--store-only]
         Run from the repository root (it starts Tests/Support/testpeers.py). Everything runs on
         127.0.0.1 in a temporary directory; see docs/benchmarks.md.
           --downloads N        completion-latency sample size (>= 50, default 100)
@@ -46,6 +48,8 @@ struct BenchOptions: Sendable {
           --http-seconds S     length of each wrk run (default 10)
           --http-downloads N   downloads in the store during the HTTP round (default 1000)
           --skip-http          skip the HTTP round (a release torrusd under wrk)
+          --store-only         only the store round: progress flushes and unchanged sweeps of the
+                               SQLite store, without aria2
         """
 
     /// Parses `arguments` (without the program name). Throws `BenchError.usage` with one line
@@ -82,6 +86,7 @@ struct BenchOptions: Sendable {
             case "--skip-latency": options.skipLatency = true
             case "--skip-rpc": options.skipRPC = true
             case "--skip-http": options.skipHTTP = true
+            case "--store-only": options.storeOnly = true
             case "--http-runs": options.httpRuns = try integer(flag, 1...50)
             case "--http-seconds": options.httpSeconds = try integer(flag, 1...600)
             case "--http-downloads": options.httpDownloads = try integer(flag, 1...1_000_000)

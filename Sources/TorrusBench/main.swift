@@ -21,6 +21,16 @@ Output.line(
         + " poll \(options.pollMilliseconds) ms, throttle \(options.rateBytesPerSecond) B/s"
 )
 
+if options.storeOnly {
+    do {
+        try await StoreRound().run()
+        exit(0)
+    } catch {
+        Output.error("torrus-bench: \(error)")
+        exit(1)
+    }
+}
+
 if !options.skipHTTP {
     do {
         let figures = try await HTTPBench(

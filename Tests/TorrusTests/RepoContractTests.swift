@@ -247,8 +247,8 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible {
         #expect(try await repo.find(gid: a.gid!)?.id == b.id)
     }
 
-    /// Each `update(byGID:)` sees every write before it, whichever call made it: a cache of rows
-    /// behind these lookups must never be stale.
+    /// Each `update(byGID:)` sees every write before it, whichever call made it (the SQLite
+    /// store answers these lookups from `WriterMemo`: it must never be stale).
     @Test(arguments: StoreKind.allCases) func updateByGIDSeesEveryEarlierWrite(_ kind: StoreKind) async throws {
         struct Refused: Error {}
         let (repo, cleanup) = try kind.make()

@@ -21,6 +21,7 @@ public final class SQLiteDownloadRepo: DownloadStore {
     /// The last committed sequence number; only written on the pool's writer queue.
     private let sequence: Mutex<Int64>
     private let writer = SerialQueueExecutor(label: "torrus.sqlite.writer")
+    private let memo = WriterMemo()
 
     /// Opens (creating if needed) the database at `path`, migrates it to the current schema, and
     /// encodes every row again if they were written with another `encoding.version`.
@@ -181,7 +182,13 @@ public final class SQLiteDownloadRepo: DownloadStore {
         try await write { db, changes in
             var batch = GIDBatch(now: .nowMilliseconds())
             for edit in edits {
-                try batch.apply(edit) { gid in try DownloadRow.fetch(gid: gid, db) }
+                try batch.apply(edit) { gid in
+                    // Looked up before this transaction writes anything: committed state.
+                    if let known = self.memo.download(gid) { return known }
+                    let stored = try DownloadRow.fetch(gid: gid, db)
+                    if let stored { self.memo.remember(stored) }
+                    return stored
+                }
             }
             let updates = batch.updates
             // A GID that moved from one row to another within the batch must be free before
@@ -236,6 +243,7 @@ public final class SQLiteDownloadRepo: DownloadStore {
                 return .commit
             }
             if let last = committed.last {
+                self.memo.committed(committed.map(\.change))
                 self.sequence.withLock { $0 = last.sequence }
                 self.listener.report(committed)
             }
