@@ -7,8 +7,9 @@ import Synchronization
 /// Right by construction; only the writer queue uses it, and every entry is committed state:
 /// - a row read inside a write transaction before that transaction touched it (what
 ///   `update(byGID:)` looks up) is what the last commit left;
-/// - a committed change replaces its download's entry, under its new GID, and drops the old GID;
-///   a transaction that does not commit changes nothing here.
+/// - a committed change replaces its download's entry, under its new GID, and drops the old GID
+///   (a new download, whose GID no entry can hold, is left out); a transaction that does not
+///   commit changes nothing here.
 /// Bounded: it starts over when full.
 final class WriterMemo: Sendable {
     private let entries = Mutex<[GID: Download]>([:])
@@ -36,8 +37,9 @@ final class WriterMemo: Sendable {
         entries.withLock { entries in
             for change in changes {
                 switch change {
-                case .created(let new):
-                    if let gid = new.gid { entries[gid] = new }
+                case .created:
+                    // Not looked up by the event path yet: no memory spent on it until it is.
+                    continue
                 case .updated(let old, let new):
                     if let gid = old.gid, entries[gid]?.id == old.id { entries[gid] = nil }
                     if let gid = new.gid { entries[gid] = new }
