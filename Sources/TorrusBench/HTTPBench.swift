@@ -99,7 +99,9 @@ struct HTTPBench {
                 port: port,
                 pid: process.processIdentifier,
                 count: active,
-                seconds: window,
+                // At least one whole resync period (30 s): a shorter window catches the sweep or
+                // not, and its figure jumps by two points between runs.
+                seconds: max(window, 30),
                 rate: rate
             ).run()
         }
