@@ -249,27 +249,33 @@ struct CurlTransportTests {
         }
     }
 
+    /// A connected WebSocket whose thread is held inside `onMessage` (by the answer to one call)
+    /// until `release` is signalled: bounded, so code that waits for that thread fails a test
+    /// instead of hanging it.
+    private func heldWebSocket(_ aria2: Aria2Process) async throws -> (socket: CurlWebSocket, release: DispatchSemaphore) {
+        let inMessage = Atomic<Bool>(false)
+        let release = DispatchSemaphore(value: 0)
+        let socket = CurlWebSocket(
+            url: aria2.webSocketURL,
+            connectTimeout: .seconds(5),
+            pingInterval: .seconds(10),
+            pongTimeout: .seconds(5),
+            onMessage: { _ in
+                inMessage.store(true, ordering: .sequentiallyConsistent)
+                _ = release.wait(timeout: .now() + .seconds(5))
+            }
+        )
+        try await socket.connect()
+        try await socket.send(rpcRequest(id: "busy", method: "aria2.getVersion", token: aria2.secret))
+        try await eventually("onMessage to be called") { inMessage.load(ordering: .sequentiallyConsistent) }
+        return (socket, release)
+    }
+
     /// `close()` never waits for the connection's thread, even one stuck in `onMessage`.
     @Test(.timeLimit(.minutes(1)))
     func webSocketCloseReturnsWhileItsThreadIsBusy() async throws {
         try await withAria2 { aria2 in
-            let inMessage = Atomic<Bool>(false)
-            let release = DispatchSemaphore(value: 0)
-            let socket = CurlWebSocket(
-                url: aria2.webSocketURL,
-                connectTimeout: .seconds(5),
-                pingInterval: .seconds(10),
-                pongTimeout: .seconds(5),
-                onMessage: { _ in
-                    inMessage.store(true, ordering: .sequentiallyConsistent)
-                    // Bounded, so a close() that waits for this thread fails the test instead of hanging it.
-                    _ = release.wait(timeout: .now() + .seconds(5))
-                }
-            )
-            try await socket.connect()
-            try await socket.send(rpcRequest(id: "busy", method: "aria2.getVersion", token: aria2.secret))
-            try await eventually("onMessage to be called") { inMessage.load(ordering: .sequentiallyConsistent) }
-
+            let (socket, release) = try await heldWebSocket(aria2)
             let closing = ContinuousClock.now
             socket.close()
             let took = ContinuousClock.now - closing
@@ -284,22 +290,7 @@ struct CurlTransportTests {
     @Test(.timeLimit(.minutes(1)))
     func webSocketEnqueueReportsAMessageTheConnectionDiedWith() async throws {
         try await withAria2 { aria2 in
-            let inMessage = Atomic<Bool>(false)
-            let release = DispatchSemaphore(value: 0)
-            let socket = CurlWebSocket(
-                url: aria2.webSocketURL,
-                connectTimeout: .seconds(5),
-                pingInterval: .seconds(10),
-                pongTimeout: .seconds(5),
-                onMessage: { _ in
-                    inMessage.store(true, ordering: .sequentiallyConsistent)
-                    _ = release.wait(timeout: .now() + .seconds(5))
-                }
-            )
-            try await socket.connect()
-            try socket.enqueue(rpcRequest(id: "busy", method: "aria2.getVersion", token: aria2.secret)) { _ in }
-            try await eventually("onMessage to be called") { inMessage.load(ordering: .sequentiallyConsistent) }
-
+            let (socket, release) = try await heldWebSocket(aria2)
             // Queued while the thread is held in onMessage, then closed: it can never be written.
             let failures = Mutex<[CurlError]>([])
             try socket.enqueue(rpcRequest(id: "late", method: "aria2.getVersion", token: aria2.secret)) { error in

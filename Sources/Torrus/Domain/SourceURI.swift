@@ -182,7 +182,7 @@ public enum SourceURI {
         var index = 0
         while index < bytes.count {
             if bytes[index] == UInt8(ascii: "%") {
-                guard index + 2 < bytes.count, hexValue(bytes[index + 1]) != nil, hexValue(bytes[index + 2]) != nil else {
+                guard index + 2 < bytes.count, bytes[index + 1].hexDigitValue != nil, bytes[index + 2].hexDigitValue != nil else {
                     return false
                 }
                 index += 3
@@ -206,8 +206,8 @@ public enum SourceURI {
         decoded.reserveCapacity(bytes.count)
         var index = 0
         while index < bytes.count {
-            if bytes[index] == UInt8(ascii: "%"), index + 2 < bytes.count, let high = hexValue(bytes[index + 1]),
-                let low = hexValue(bytes[index + 2])
+            if bytes[index] == UInt8(ascii: "%"), index + 2 < bytes.count, let high = bytes[index + 1].hexDigitValue,
+                let low = bytes[index + 2].hexDigitValue
             {
                 decoded.append(high << 4 | low)
                 index += 3
@@ -252,7 +252,7 @@ public enum SourceURI {
 
     private static func infoHashHex(_ hash: Substring) -> String? {
         let bytes = Array(hash.utf8)
-        if bytes.count == 40, bytes.allSatisfy({ hexValue($0) != nil }) {
+        if bytes.count == 40, bytes.allSatisfy({ $0.hexDigitValue != nil }) {
             return String(decoding: bytes, as: UTF8.self).lowercased()
         }
         if bytes.count == 32, let decoded = base32Decode(bytes) {
@@ -295,13 +295,4 @@ public enum SourceURI {
     }
 
     private static func isASCIIDigit(_ scalar: Unicode.Scalar) -> Bool { ("0"..."9").contains(scalar) }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
-        }
-    }
 }

@@ -37,20 +37,11 @@ extension UUID {
                     guard text[position] == UInt8(ascii: "-") else { return false }
                     position = text.index(after: position)
                 }
-                guard let high = hexValue(text[position]), let low = hexValue(text[text.index(after: position)]) else { return false }
+                guard let high = text[position].hexDigitValue, let low = text[text.index(after: position)].hexDigitValue else { return false }
                 out[index] = high << 4 | low
                 position = text.index(position, offsetBy: 2)
             }
             return true
-        }
-    }
-
-    private static func hexValue(_ character: UInt8) -> UInt8? {
-        switch character {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): character - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): character - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): character - UInt8(ascii: "A") + 10
-        default: nil
         }
     }
 
