@@ -177,7 +177,7 @@ public final class Aria2Adapter: Service {
     }
 
     private func reportStatus(of gid: String) async {
-        let keys = JSONValue.array(Aria2Status.keys.map { .string($0) })
+        let keys = Aria2Status.keysParameter
         do {
             let asked = ContinuousClock.now
             let status: Aria2Status = try await rpc.call("aria2.tellStatus", [.string(gid), keys])
@@ -186,11 +186,13 @@ public final class Aria2Adapter: Service {
                 let askedAgain = ContinuousClock.now
                 let followed: Aria2Status = try await rpc.call("aria2.tellStatus", [.string(next), keys])
                 reporter.report(Aria2Translation.events(for: followed).observed(at: askedAgain))
-            } else if status.status.isStopped, let owned = status.gidValue,
+            } else if status.status.isStopped, status.bittorrent != nil, let owned = status.gidValue,
                 (try? await repo.find(gid: owned))?.status.isTerminal == true
             {
                 // A torrent that was already Complete while seeding has now stopped: the store's
                 // status does not change, so the janitor never hears of it. Remove the result here.
+                // Only torrents seed: any other download that stops changes status in the store,
+                // and the janitor removes its result (here it was a second call for each one).
                 try? await rpc.call("aria2.removeDownloadResult", [.string(gid)])
             }
         } catch let error where error.isGIDNotFound {

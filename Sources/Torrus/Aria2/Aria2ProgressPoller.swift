@@ -69,7 +69,7 @@ final class Aria2ProgressPoller: Sendable {
         let active: [Aria2Status]
         let asked = ContinuousClock.now
         do {
-            active = try await rpc.call("aria2.tellActive", [.array(Aria2Status.progressKeys.map { .string($0) })])
+            active = try await rpc.call("aria2.tellActive", [Aria2Status.progressKeysParameter])
         } catch {
             logger.debug("Progress poll failed", metadata: ["error": "\(error)"])
             return 1  // keep polling: aria2 may be back next tick
@@ -109,7 +109,7 @@ final class Aria2ProgressPoller: Sendable {
     }
 
     private func reportFate(of gids: [String]) async {
-        let calls = gids.map { Aria2Call("aria2.tellStatus", [.string($0), .array(Aria2Status.keys.map { .string($0) })]) }
+        let calls = gids.map { Aria2Call("aria2.tellStatus", [.string($0), Aria2Status.keysParameter]) }
         let asked = ContinuousClock.now
         guard let results = try? await rpc.multicall(calls, as: Aria2Status.self) else { return }
         for (gid, result) in zip(gids, results) {

@@ -32,7 +32,7 @@ struct Aria2Resync {
     }
 
     func run() async throws(Aria2Error) -> Summary {
-        let keys = JSONValue.array(Aria2Status.keys.map { .string($0) })
+        let keys = Aria2Status.keysParameter
         let asked = ContinuousClock.now
         let lists = try await rpc.multicall(
             [

@@ -56,6 +56,11 @@ public struct Aria2Status: Sendable, Equatable, Decodable {
         "gid", "status", "totalLength", "completedLength", "downloadSpeed", "uploadSpeed", "seeder",
     ]
 
+    /// `keys` and `progressKeys` as the parameter of a `tell…` call, built once rather than per
+    /// call (one per notification, one per poll).
+    static let keysParameter = JSONValue.array(keys.map { .string($0) })
+    static let progressKeysParameter = JSONValue.array(progressKeys.map { .string($0) })
+
     public var gidValue: GID? { GID(rawValue: gid) }
     public var isSeeding: Bool { seeder == "true" }
 

@@ -5,6 +5,9 @@ import Synchronization
 /// variant), without a system call per request — Foundation's `UUID()` opens, reads and closes
 /// `/dev/urandom` every time, a fifth of what a cached `GET` costs.
 ///
+/// Not Hummingbird's own `context.id`: generated ids have always been UUIDs (the API tests pin
+/// it), and that one is not.
+///
 /// Unique, not secret: the first half is random per process, the second a counter run through a
 /// bijection (so neighbouring requests do not look alike in a log), unique for 2^62 requests.
 enum GeneratedRequestID {

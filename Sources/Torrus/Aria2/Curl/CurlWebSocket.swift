@@ -69,7 +69,7 @@ public final class CurlWebSocket: @unchecked Sendable {
     /// thread hop. Throws `CurlError.closed` if the connection is dead already; `onFailure` runs,
     /// on the connection's thread, if it dies before the message is fully written.
     public func enqueue(_ text: [UInt8], onFailure: @escaping @Sendable (CurlError) -> Void) throws {
-        try connection.enqueue(text, onFailure: onFailure)
+        try connection.queue(text) { error in if let error { onFailure(error) } }
     }
 
     /// Suspends until the connection is dead and returns why; returns at once if it already is.
@@ -180,11 +180,9 @@ extension CurlWebSocket {
             }
         }
 
-        func enqueue(_ bytes: [UInt8], onFailure: @escaping @Sendable (CurlError) -> Void) throws {
-            try queue(bytes) { error in if let error { onFailure(error) } }
-        }
-
-        private func queue(_ bytes: [UInt8], done: @escaping @Sendable (CurlError?) -> Void) throws(CurlError) {
+        /// Puts one text frame in the outbox and wakes the connection's thread; `done` is told
+        /// once the frame is written or can no longer be.
+        func queue(_ bytes: [UInt8], done: @escaping @Sendable (CurlError?) -> Void) throws(CurlError) {
             let failure: CurlError? = shared.withLock { shared in
                 if let reason = shared.deathReason { return CurlError.closed("WebSocket is closed: \(reason.message)") }
                 if !shared.started { return CurlError.closed("WebSocket is not connected") }
