@@ -34,7 +34,7 @@ final class FeedTracker: Sendable {
     /// Reads the feed until it finishes (Torrus shutting down) or the task is cancelled.
     func run() async {
         for await committed in stream {
-            let change = committed.change
+            guard let change = committed.change else { continue }
             let now = ContinuousClock.now
             state.withLock { state in
                 state.changes += 1

@@ -25,6 +25,8 @@ struct Torrusd: AsyncParsableCommand {
     var httpIdleTimeoutMs: String?
     @Option(help: "Open connections beyond which new ones are answered 503 (TORRUS_HTTP_MAX_CONNECTIONS, default 4096).")
     var httpMaxConnections: String?
+    @Option(help: "Time a response may wait for a client that reads nothing, in ms (TORRUS_HTTP_SEND_TIMEOUT_MS, default 30000).")
+    var httpSendTimeoutMs: String?
     @Option(help: "Bearer token required by /v1 (TORRUS_API_TOKEN). Prefer the variable: flags show up in ps.")
     var apiToken: String?
     @Flag(help: "Serve /v1 without authentication. Development only (TORRUS_INSECURE_NO_AUTH).")
@@ -39,6 +41,16 @@ struct Torrusd: AsyncParsableCommand {
     var client: String?
     @Option(help: "How long a noop download takes, in ms (TORRUS_NOOP_DURATION_MS, default 3000).")
     var noopDurationMs: String?
+    @Option(help: "Open /v1/events streams at most; more get 429 (TORRUS_EVENTS_MAX_STREAMS, default 100).")
+    var eventsMaxStreams: String?
+    @Option(help: "Events a stream may fall behind before it is reset and closed (TORRUS_EVENTS_BUFFER, default 4096).")
+    var eventsBuffer: String?
+    @Option(help: "Heartbeat comment on a quiet event stream, in ms (TORRUS_EVENTS_HEARTBEAT_MS, default 15000).")
+    var eventsHeartbeatMs: String?
+    @Option(help: "Events the SQLite event log keeps at most (TORRUS_EVENTS_RETAIN, default 100000).")
+    var eventsRetain: String?
+    @Option(help: "Hours the SQLite event log keeps an event at most (TORRUS_EVENTS_RETAIN_HOURS, default 168).")
+    var eventsRetainHours: String?
     @Option(help: "aria2 JSON-RPC URL (ARIA2_RPC_URL); unset, torrusd runs its own aria2c.")
     var aria2RpcUrl: String?
     @Option(help: "aria2 RPC secret (ARIA2_SECRET). Prefer the variable: flags show up in ps.")
@@ -119,10 +131,13 @@ struct Torrusd: AsyncParsableCommand {
         var environment = ProcessInfo.processInfo.environment
         let flags: [(TorrusConfiguration.Key, String?)] = [
             (.listen, listen), (.httpHeaderTimeout, httpHeaderTimeoutMs), (.httpBodyTimeout, httpBodyTimeoutMs),
-            (.httpIdleTimeout, httpIdleTimeoutMs), (.httpMaxConnections, httpMaxConnections), (.apiToken, apiToken),
+            (.httpIdleTimeout, httpIdleTimeoutMs), (.httpMaxConnections, httpMaxConnections), (.httpSendTimeout, httpSendTimeoutMs),
+            (.apiToken, apiToken),
             (.insecureNoAuth, insecureNoAuth ? "true" : nil),
             (.dataDirectory, dataDir), (.storage, storage), (.downloadRoots, downloadRoots), (.client, client),
-            (.noopDuration, noopDurationMs), (.aria2RPCURL, aria2RpcUrl), (.aria2Secret, aria2Secret),
+            (.noopDuration, noopDurationMs), (.eventsMaxStreams, eventsMaxStreams), (.eventsBuffer, eventsBuffer),
+            (.eventsHeartbeat, eventsHeartbeatMs), (.eventsRetain, eventsRetain), (.eventsRetainHours, eventsRetainHours),
+            (.aria2RPCURL, aria2RpcUrl), (.aria2Secret, aria2Secret),
             (.aria2PollMilliseconds, aria2PollMs), (.aria2TimeoutMilliseconds, aria2TimeoutMs),
             (.aria2Executable, aria2c), (.aria2ExtraArguments, aria2cArgs), (.aria2Push, aria2Push),
             (.logFormat, logFormat), (.logLevel, logLevel),

@@ -35,7 +35,7 @@ import Testing
         }
         feed.finish()
         var received: [DownloadChange] = []
-        for await committed in stream { received.append(committed.change) }
+        for await committed in stream { received.append(committed.change!) }
         #expect(received == downloads.suffix(2).map { .created($0) })
     }
 
@@ -68,7 +68,7 @@ import Testing
         var deleted = Set<UUID>()
         var sequence: Int64 = 0
         for await committed in changes {
-            let change = committed.change
+            let change = try #require(committed.change)
             #expect(!deleted.contains(change.download.id), "a change of \(change.download.id) was published after its deletion")
             if case .deleted(let download) = change { deleted.insert(download.id) }
             #expect(committed.sequence == sequence + 1, "published in commit order, numbered without gaps")

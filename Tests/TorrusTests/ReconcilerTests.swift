@@ -16,6 +16,8 @@ final class CountingRepo: DownloadStore {
 
     func reportCommits(to listener: @escaping CommitListener) { base.reportCommits(to: listener) }
     func lastSequence() async throws -> Int64 { try await base.lastSequence() }
+    func logDownloaderEvent(_ type: EventType) async throws { try await base.logDownloaderEvent(type) }
+    func events(after sequence: Int64, limit: Int) async throws -> EventLogPage { try await base.events(after: sequence, limit: limit) }
 
     func get(_ id: UUID) async throws -> Download? { try await base.get(id) }
     func list() async throws -> [Download] { try await base.list() }

@@ -309,8 +309,8 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible {
         #expect(try await repo.lastSequence() == 8)
         #expect(changes[0].change == .created(downloads[0]))
         #expect(changes[0].representation == DownloadEncoding.v1JSON.encode(downloads[0]))
-        #expect(changes[6].representation == DownloadEncoding.v1JSON.encode(changes[6].change.download))
-        #expect(changes[7].change == .deleted(changes[5].change.download))
+        #expect(changes[6].representation == DownloadEncoding.v1JSON.encode(changes[6].change!.download))
+        #expect(changes[7].change == .deleted(changes[5].change!.download))
         #expect(changes[7].representation == nil)
     }
 

@@ -28,6 +28,7 @@ import Testing
                 reporter: reporter,
                 reconciler: reconciler,
                 metrics: DownloadMetrics(feed: feed, repo: repo, factory: NOOPMetricsHandler.instance),
+                streams: EventStreams(feed: feed, log: repo, logger: logger),
                 feed: feed,
                 logger: logger
             ),
@@ -41,7 +42,7 @@ import Testing
             try await tasks.waitForAll()
         }
         var published: [DownloadChange] = []
-        for await committed in changes { published.append(committed.change) }
+        for await committed in changes { published += [committed.change].compactMap { $0 } }
         #expect(published.map(\.download.progress).contains(progress), "the flush at shutdown reached the feed")
         #expect(try await repo.get(download.id)?.progress == progress)
     }

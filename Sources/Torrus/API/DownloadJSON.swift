@@ -28,8 +28,32 @@ public enum DownloadJSON {
             JSONText.string(error.message, to: &out)
             out.append(UInt8(ascii: "}"))
         }
-        out.append(contentsOf: #","files":["#.utf8)
-        for (index, file) in download.files.enumerated() {
+        out.append(contentsOf: #","files":"#.utf8)
+        appendFiles(download.files, to: &out)
+        out.append(contentsOf: #","gid":"#.utf8)
+        appendGID(download.gid, to: &out)
+        out.append(contentsOf: #","id":""#.utf8)
+        download.id.appendLowercased(to: &out)
+        out.append(contentsOf: #"","name":"#.utf8)
+        appendName(download.name, to: &out)
+        out.append(contentsOf: #","progress":"#.utf8)
+        appendProgress(download.progress, to: &out)
+        out.append(contentsOf: #","source":"#.utf8)
+        JSONText.string(download.source, to: &out)
+        out.append(contentsOf: #","status":""#.utf8)
+        out.append(contentsOf: download.status.rawValue.utf8)
+        out.append(contentsOf: #"","targetPath":"#.utf8)
+        JSONText.string(download.targetPath, to: &out)
+        out.append(contentsOf: #","updatedAt":""#.utf8)
+        RFC3339.append(download.updatedAt, to: &out)
+        out.append(contentsOf: #""}"#.utf8)
+    }
+
+    // The parts the event stream sends on their own (`EventPayload`).
+
+    static func appendFiles(_ files: [DownloadFile], to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "["))
+        for (index, file) in files.enumerated() {
             if index > 0 { out.append(UInt8(ascii: ",")) }
             out.append(contentsOf: #"{"completed":"#.utf8)
             JSONText.number(file.completed, to: &out)
@@ -39,29 +63,27 @@ public enum DownloadJSON {
             JSONText.string(file.path, to: &out)
             out.append(UInt8(ascii: "}"))
         }
-        out.append(contentsOf: #"],"gid":"#.utf8)
-        if let gid = download.gid { JSONText.string(gid.rawValue, to: &out) } else { out.append(contentsOf: "null".utf8) }
-        out.append(contentsOf: #","id":""#.utf8)
-        download.id.appendLowercased(to: &out)
-        out.append(contentsOf: #"","name":"#.utf8)
-        if let name = download.name { JSONText.string(name, to: &out) } else { out.append(contentsOf: "null".utf8) }
-        out.append(contentsOf: #","progress":{"completedLength":"#.utf8)
-        JSONText.number(download.progress.completedLength, to: &out)
+        out.append(UInt8(ascii: "]"))
+    }
+
+    static func appendGID(_ gid: GID?, to out: inout [UInt8]) {
+        if let gid { JSONText.string(gid.rawValue, to: &out) } else { out.append(contentsOf: "null".utf8) }
+    }
+
+    static func appendName(_ name: String?, to out: inout [UInt8]) {
+        if let name { JSONText.string(name, to: &out) } else { out.append(contentsOf: "null".utf8) }
+    }
+
+    static func appendProgress(_ progress: DownloadProgress, to out: inout [UInt8]) {
+        out.append(contentsOf: #"{"completedLength":"#.utf8)
+        JSONText.number(progress.completedLength, to: &out)
         out.append(contentsOf: #","downloadSpeed":"#.utf8)
-        JSONText.number(download.progress.downloadSpeed, to: &out)
+        JSONText.number(progress.downloadSpeed, to: &out)
         out.append(contentsOf: #","totalLength":"#.utf8)
-        JSONText.number(download.progress.totalLength, to: &out)
+        JSONText.number(progress.totalLength, to: &out)
         out.append(contentsOf: #","uploadSpeed":"#.utf8)
-        JSONText.number(download.progress.uploadSpeed, to: &out)
-        out.append(contentsOf: #"},"source":"#.utf8)
-        JSONText.string(download.source, to: &out)
-        out.append(contentsOf: #","status":""#.utf8)
-        out.append(contentsOf: download.status.rawValue.utf8)
-        out.append(contentsOf: #"","targetPath":"#.utf8)
-        JSONText.string(download.targetPath, to: &out)
-        out.append(contentsOf: #","updatedAt":""#.utf8)
-        RFC3339.append(download.updatedAt, to: &out)
-        out.append(contentsOf: #""}"#.utf8)
+        JSONText.number(progress.uploadSpeed, to: &out)
+        out.append(UInt8(ascii: "}"))
     }
 }
 

@@ -22,9 +22,11 @@ struct DownloadsController {
 
     @Sendable func list(_ request: Request, context: TorrusRequestContext) async throws -> Response {
         let first: RepresentationPage
-        switch try await service.representationList(limit: Self.listPage) {
+        let snapshot = try await service.representationList(limit: Self.listPage)
+        let headers: HTTPFields = [.contentType: "application/json", .torrusSequence: String(snapshot.sequence)]
+        switch snapshot.list {
         case .whole(let array):
-            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: array))
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: array))
         case .firstPage(let page):
             first = page
         }
@@ -39,7 +41,7 @@ struct DownloadsController {
             try await writer.write(ByteBuffer(string: "]"))
             try await writer.finish(nil)
         }
-        return Response(status: .ok, headers: [.contentType: "application/json"], body: body)
+        return Response(status: .ok, headers: headers, body: body)
     }
 
     /// 201 with `Location` for a new download, 200 with the existing one for a repeated create.

@@ -32,6 +32,10 @@ public func buildApplication(
     let repo = PublishingDownloadRepo(store, feed: feed)
     let metricsFactory = PrometheusMetricsFactory(registry: metrics)
 
+    var streamsLogger = logger
+    streamsLogger[metadataKey: "component"] = "events"
+    let streams = EventStreams(feed: feed, log: repo, limits: configuration.eventStreams, logger: streamsLogger)
+
     let reporter = ChannelReporter()
     // Shared by the service (records commands) and the reconciler (drops answers they outdate).
     let commands = CommandLog()
@@ -67,6 +71,7 @@ public func buildApplication(
             logger: reconcilerLogger
         ),
         metrics: DownloadMetrics(feed: feed, repo: repo, factory: metricsFactory),
+        streams: streams,
         feed: feed,
         logger: logger
     )
@@ -83,6 +88,7 @@ public func buildApplication(
     }
     let router = buildRouter(
         service: DownloadService(repo: repo, downloader: downloader, roots: roots, commands: commands),
+        streams: streams,
         apiToken: configuration.insecureNoAuth ? nil : configuration.apiToken,
         readiness: readiness,
         metrics: metrics
@@ -121,7 +127,11 @@ private func openStore(
         return InMemoryDownloadRepo(encoding: .v1JSON)
     case .sqlite:
         try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
-        let sqlite = try SQLiteDownloadRepo(path: configuration.dataDirectory + "/torrus.sqlite", encoding: .v1JSON)
+        let sqlite = try SQLiteDownloadRepo(
+            path: configuration.dataDirectory + "/torrus.sqlite",
+            encoding: .v1JSON,
+            eventRetention: configuration.eventRetention
+        )
         services.append(CloseOnShutdown(name: "sqlite", logger: logger) { try sqlite.close() })
         return sqlite
     }
@@ -133,7 +143,7 @@ private func aria2Parts(
     _ configuration: TorrusConfiguration,
     roots: DownloadRoots,
     reporter: any Reporter,
-    repo: any DownloadRepo,
+    repo: PublishingDownloadRepo,
     feed: ChangeFeed,
     metrics: any MetricsFactory,
     logger: Logger
@@ -175,7 +185,14 @@ private func aria2Parts(
         feed: feed,
         roots: roots,
         metricsFactory: metrics,
-        logger: adapterLogger
+        logger: adapterLogger,
+        linkChanged: { [adapterLogger] up in
+            do {
+                try await repo.logDownloaderEvent(up ? .downloaderConnected : .downloaderDisconnected)
+            } catch {
+                adapterLogger.warning("Cannot log the push link's change as an event", metadata: ["error": "\(error)"])
+            }
+        }
     )
     return (adapter, supervisor)
 }
@@ -186,6 +203,7 @@ private func aria2Parts(
 /// of every request and the metrics see the real status of every failed one.
 public func buildRouter(
     service: DownloadService,
+    streams: EventStreams,
     apiToken: String?,
     readiness: Readiness,
     metrics: PrometheusCollectorRegistry
@@ -203,6 +221,7 @@ public func buildRouter(
     let v1 = router.group("v1")
     if let apiToken { v1.add(middleware: BearerAuthMiddleware(token: apiToken)) }
     DownloadsController(service: service).addRoutes(to: v1, at: "/v1", table: routes)
+    EventsController(streams: streams).addRoutes(to: v1, at: "/v1", table: routes)
     return router
 }
 

@@ -35,7 +35,7 @@ final class DownloadMetrics: Service {
         for (status, gauge) in gauges { gauge.record(counts[status] ?? 0) }
 
         for await committed in changes.cancelOnGracefulShutdown() {
-            let change = committed.change
+            guard let change = committed.change else { continue }
             var touched: [DownloadStatus] = []
             switch change {
             case .created(let download):

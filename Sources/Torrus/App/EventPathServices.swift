@@ -5,17 +5,20 @@ import ServiceLifecycle
 /// in reverse, each once the one after it has finished: so the downloader stops first (nothing
 /// more is reported), then the reconciler ends the reporter's stream, applies what is left and
 /// writes its pending progress — published, since the feed is still open — and only then do
-/// metrics stop and the feed close.
+/// metrics and the event streams stop and the feed close. (The event streams end their clients'
+/// responses earlier, as soon as the HTTP server begins to stop: `EventStreamSession`.)
 func eventPathServices(
     downloader: any Service,
     reporter: ChannelReporter,
     reconciler: Reconciler,
     metrics: DownloadMetrics,
+    streams: EventStreams,
     feed: ChangeFeed,
     logger: Logger
 ) -> [any Service] {
     [
         CloseOnShutdown(name: "change feed", logger: logger) { feed.finish() },
+        streams,
         metrics,
         DrainingReconciler(reconciler: reconciler, reporter: reporter),
         downloader,

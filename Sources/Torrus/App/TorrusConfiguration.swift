@@ -35,6 +35,10 @@ public struct TorrusConfiguration: Sendable, Equatable {
     public var logLevel = Logger.Level.info
     /// How long a `noop` download takes from start to Complete.
     public var noopDuration = Duration.milliseconds(3000)
+    /// `/v1/events`: open streams, per-stream buffer, heartbeat.
+    public var eventStreams = EventStreams.Limits()
+    /// How much of the event log the SQLite store keeps (the in-memory store keeps 10,000 events).
+    public var eventRetention = EventRetention()
 
     public init() {}
 
@@ -45,6 +49,7 @@ public struct TorrusConfiguration: Sendable, Equatable {
         case httpBodyTimeout = "TORRUS_HTTP_BODY_TIMEOUT_MS"
         case httpIdleTimeout = "TORRUS_HTTP_IDLE_TIMEOUT_MS"
         case httpMaxConnections = "TORRUS_HTTP_MAX_CONNECTIONS"
+        case httpSendTimeout = "TORRUS_HTTP_SEND_TIMEOUT_MS"
         case apiToken = "TORRUS_API_TOKEN"
         case insecureNoAuth = "TORRUS_INSECURE_NO_AUTH"
         case dataDirectory = "TORRUS_DATA_DIR"
@@ -52,6 +57,11 @@ public struct TorrusConfiguration: Sendable, Equatable {
         case downloadRoots = "TORRUS_DOWNLOAD_ROOTS"
         case client = "TORRUS_CLIENT"
         case noopDuration = "TORRUS_NOOP_DURATION_MS"
+        case eventsMaxStreams = "TORRUS_EVENTS_MAX_STREAMS"
+        case eventsBuffer = "TORRUS_EVENTS_BUFFER"
+        case eventsHeartbeat = "TORRUS_EVENTS_HEARTBEAT_MS"
+        case eventsRetain = "TORRUS_EVENTS_RETAIN"
+        case eventsRetainHours = "TORRUS_EVENTS_RETAIN_HOURS"
         case aria2RPCURL = "ARIA2_RPC_URL"
         case aria2Secret = "ARIA2_SECRET"
         case aria2PollMilliseconds = "ARIA2_POLL_MS"
@@ -92,12 +102,20 @@ public struct TorrusConfiguration: Sendable, Equatable {
         httpLimits.headerTimeout = try milliseconds(.httpHeaderTimeout, range: 10...3_600_000) ?? httpLimits.headerTimeout
         httpLimits.bodyTimeout = try milliseconds(.httpBodyTimeout, range: 10...3_600_000) ?? httpLimits.bodyTimeout
         httpLimits.idleTimeout = try milliseconds(.httpIdleTimeout, range: 10...3_600_000) ?? httpLimits.idleTimeout
-        if let raw = value(.httpMaxConnections) {
-            guard let number = Int(raw), (1...1_000_000).contains(number) else {
-                throw ConfigurationError(.httpMaxConnections, "must be a whole number in 1...1000000, not '\(raw)'")
+        func number(_ key: Key, range: ClosedRange<Int>) throws(ConfigurationError) -> Int? {
+            guard let raw = value(key) else { return nil }
+            guard let number = Int(raw), range.contains(number) else {
+                throw ConfigurationError(key, "must be a whole number in \(range.lowerBound)...\(range.upperBound), not '\(raw)'")
             }
-            httpLimits.maxConnections = number
+            return number
         }
+        httpLimits.maxConnections = try number(.httpMaxConnections, range: 1...1_000_000) ?? httpLimits.maxConnections
+        httpLimits.sendTimeout = try milliseconds(.httpSendTimeout, range: 10...3_600_000) ?? httpLimits.sendTimeout
+        eventStreams.maxStreams = try number(.eventsMaxStreams, range: 1...100_000) ?? eventStreams.maxStreams
+        eventStreams.buffer = try number(.eventsBuffer, range: 16...1_000_000) ?? eventStreams.buffer
+        eventStreams.heartbeat = try milliseconds(.eventsHeartbeat, range: 100...3_600_000) ?? eventStreams.heartbeat
+        eventRetention.count = try number(.eventsRetain, range: 1000...100_000_000) ?? eventRetention.count
+        if let hours = try number(.eventsRetainHours, range: 1...87_600) { eventRetention.age = .seconds(hours * 3600) }
         apiToken = value(.apiToken)
         func flag(_ key: Key) throws(ConfigurationError) -> Bool? {
             guard let raw = value(key) else { return nil }

@@ -24,6 +24,8 @@ public final class Aria2Adapter: Service {
     private let janitor: Aria2Janitor
     private let notifications: AsyncStream<Aria2Notification>
     private let notificationContinuation: AsyncStream<Aria2Notification>.Continuation
+    /// Told when the push link comes up (before the resync) or goes down.
+    private let linkChanged: @Sendable (_ up: Bool) async -> Void
     let commands: Aria2Downloader
 
     public var downloader: any Downloader { commands }
@@ -35,9 +37,11 @@ public final class Aria2Adapter: Service {
         feed: ChangeFeed,
         roots: DownloadRoots,
         metricsFactory: any MetricsFactory,
-        logger: Logger
+        logger: Logger,
+        linkChanged: @escaping @Sendable (_ up: Bool) async -> Void = { _ in }
     ) {
         Curl.initializeOnce()
+        self.linkChanged = linkChanged
         self.settings = settings
         self.reporter = reporter
         self.repo = repo
@@ -155,9 +159,11 @@ public final class Aria2Adapter: Service {
             rpc.attach(socket)
             push.connected = true
             logger.info("Connected to aria2", metadata: ["url": "\(settings.webSocketURL)"])
+            await linkChanged(true)
             await resyncer.resync(reason: "connected")
             let reason = await socket.closed()
             push.connected = false
+            await linkChanged(false)
             rpc.attach(nil)
             socket.close()
             if Task.isCancelled || push.isStopping { return }

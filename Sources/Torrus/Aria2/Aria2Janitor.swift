@@ -8,7 +8,7 @@ struct Aria2Janitor: Sendable {
     /// Ends when the feed finishes or the task is cancelled.
     func run() async {
         for await committed in feed.subscribe() {
-            guard case .updated(let old, let new) = committed.change else { continue }
+            guard case .updated(let old, let new)? = committed.change else { continue }
             var finished: [String] = []
             if let oldGID = old.gid, oldGID != new.gid { finished.append(oldGID.rawValue) }
             if new.status.isTerminal, !old.status.isTerminal || old.gid != new.gid, let gid = new.gid { finished.append(gid.rawValue) }

@@ -13,14 +13,24 @@ enum RFC3339 {
     }
 
     static func append(_ date: Date, to out: inout [UInt8]) {
-        let milliseconds = date.millisecondsSince1970
-        let dayLength: Int64 = 86_400_000
-        var days = milliseconds / dayLength
-        var ofDay = milliseconds % dayLength
+        append(date.millisecondsSince1970, unitsPerSecond: 1000, fractionDigits: 3, to: &out)
+    }
+
+    /// With microseconds, e.g. `2026-11-27T19:41:10.123456Z`: when an event was committed, precise
+    /// enough to measure how long it took to reach a client.
+    static func append(microsecondsSince1970 microseconds: Int64, to out: inout [UInt8]) {
+        append(microseconds, unitsPerSecond: 1_000_000, fractionDigits: 6, to: &out)
+    }
+
+    private static func append(_ units: Int64, unitsPerSecond: Int64, fractionDigits: Int, to out: inout [UInt8]) {
+        let dayLength = 86_400 * unitsPerSecond
+        var days = units / dayLength
+        var ofDay = units % dayLength
         if ofDay < 0 {
             days -= 1
             ofDay += dayLength
         }
+        let seconds = ofDay / unitsPerSecond
         let (year, month, day) = civil(days: days)
         digits(year, 4, to: &out)
         out.append(UInt8(ascii: "-"))
@@ -28,13 +38,13 @@ enum RFC3339 {
         out.append(UInt8(ascii: "-"))
         digits(day, 2, to: &out)
         out.append(UInt8(ascii: "T"))
-        digits(ofDay / 3_600_000, 2, to: &out)
+        digits(seconds / 3600, 2, to: &out)
         out.append(UInt8(ascii: ":"))
-        digits(ofDay / 60_000 % 60, 2, to: &out)
+        digits(seconds / 60 % 60, 2, to: &out)
         out.append(UInt8(ascii: ":"))
-        digits(ofDay / 1000 % 60, 2, to: &out)
+        digits(seconds % 60, 2, to: &out)
         out.append(UInt8(ascii: "."))
-        digits(ofDay % 1000, 3, to: &out)
+        digits(ofDay % unitsPerSecond, fractionDigits, to: &out)
         out.append(UInt8(ascii: "Z"))
     }
 

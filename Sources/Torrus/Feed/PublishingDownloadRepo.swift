@@ -9,7 +9,7 @@ import NIOCore
 /// (`CommitReporting`); the cache and the feed are updated right there. Without that order a
 /// DELETE and a concurrent reconciler update could commit in one order and be published in the
 /// other, and a deleted download would reappear to subscribers. No lock around writes is needed.
-public struct PublishingDownloadRepo: DownloadRepo {
+public struct PublishingDownloadRepo: DownloadRepo, EventLog {
     private let base: any DownloadStore
     private let cache: RepresentationCache
 
@@ -21,7 +21,7 @@ public struct PublishingDownloadRepo: DownloadRepo {
         self.cache = cache
         base.reportCommits { changes in
             for committed in changes {
-                cache.wrote(committed.change.download.id, committed.representation)
+                if let change = committed.change { cache.wrote(change.download.id, committed.representation) }
                 feed.publish(committed)
             }
         }
@@ -53,6 +53,12 @@ public struct PublishingDownloadRepo: DownloadRepo {
         return list
     }
 
+    public func listSnapshot(limit: Int) async throws -> ListSnapshot {
+        // Read first: the store advances it only after the cache heard of the change.
+        let sequence = try await base.lastSequence()
+        return ListSnapshot(list: try await representationList(limit: limit), sequence: sequence)
+    }
+
     public func find(fingerprint: String) async throws -> Download? { try await base.find(fingerprint: fingerprint) }
     public func find(gid: GID) async throws -> Download? { try await base.find(gid: gid) }
     public func find(gids: [GID]) async throws -> [Download] { try await base.find(gids: gids) }
@@ -74,4 +80,10 @@ public struct PublishingDownloadRepo: DownloadRepo {
 
     /// The sequence number of the last change published.
     public func lastSequence() async throws -> Int64 { try await base.lastSequence() }
+
+    public func logDownloaderEvent(_ type: EventType) async throws { try await base.logDownloaderEvent(type) }
+
+    public func events(after sequence: Int64, limit: Int) async throws -> EventLogPage {
+        try await base.events(after: sequence, limit: limit)
+    }
 }

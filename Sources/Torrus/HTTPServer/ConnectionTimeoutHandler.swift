@@ -47,6 +47,12 @@ final class ConnectionTimeoutHandler: ChannelInboundHandler {
         context.fireChannelInactive()
     }
 
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        state.writable(context.channel.isWritable, at: .now())
+        rearm()
+        context.fireChannelWritabilityChanged()
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         state.bytesReceived(at: .now())
         rearm()
@@ -129,6 +135,9 @@ final class ConnectionTimeoutHandler: ChannelInboundHandler {
             context.close(promise: nil)
         case .idle:
             logger.trace("Closing an idle connection")
+            context.close(promise: nil)
+        case .send:
+            logger.debug("Closing a connection whose client has read nothing for the send timeout")
             context.close(promise: nil)
         }
     }

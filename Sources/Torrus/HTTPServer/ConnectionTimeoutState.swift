@@ -10,17 +10,24 @@ import NIOCore
 /// - While a response is being produced or sent: nothing. A handler may think for as long as it
 ///   needs and a response may stream for as long as it lasts (event streams hold one open for
 ///   hours), so a connection with a response in progress is never idle.
+/// - Whenever the send buffer is full (the client reads nothing): the send timeout, from when it
+///   filled. A client that stops reading an event stream would otherwise hold it, and whatever
+///   it was sent, forever.
 struct ConnectionTimeoutState {
     enum Expiry: Equatable {
         /// The request head did not arrive in time; `bytesReceived` tells whether any of it did.
         case header(bytesReceived: Bool)
         case body
         case idle
+        case send
     }
 
     private let headerTimeout: TimeAmount
     private let bodyTimeout: TimeAmount
     private let idleTimeout: TimeAmount
+    private let sendTimeout: TimeAmount
+    /// When the send buffer filled; nil while the connection is writable.
+    private var sendBlockedSince: NIODeadline?
 
     private let acceptedAt: NIODeadline
     private var hadRequest = false
@@ -39,6 +46,7 @@ struct ConnectionTimeoutState {
         headerTimeout = TimeAmount(limits.headerTimeout)
         bodyTimeout = TimeAmount(limits.bodyTimeout)
         idleTimeout = TimeAmount(limits.idleTimeout)
+        sendTimeout = TimeAmount(limits.sendTimeout)
         self.acceptedAt = acceptedAt
         idleSince = acceptedAt
     }
@@ -71,6 +79,11 @@ struct ConnectionTimeoutState {
         idleSince = now
     }
 
+    /// The channel stopped (false) or started again (true) accepting writes.
+    mutating func writable(_ writable: Bool, at now: NIODeadline) {
+        sendBlockedSince = writable ? nil : (sendBlockedSince ?? now)
+    }
+
     /// No request is being read or answered: a parse error now concerns a request nobody has
     /// answered yet, so answering it cannot cut into another response.
     var awaitingRequest: Bool {
@@ -80,6 +93,7 @@ struct ConnectionTimeoutState {
     /// The next expiry, or nil while a response is in progress. A deadline that started while a
     /// response was still being sent (a pipelined request) counts from the end of that response.
     var next: (deadline: NIODeadline, expiry: Expiry)? {
+        if let sendBlockedSince { return (sendBlockedSince + sendTimeout, .send) }
         if responseOpen { return nil }
         if let bodyStartedAt { return (max(bodyStartedAt, idleSince) + bodyTimeout, .body) }
         if requestsInFlight > 0 { return nil }

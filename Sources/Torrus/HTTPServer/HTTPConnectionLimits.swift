@@ -9,6 +9,9 @@ public struct HTTPConnectionLimits: Sendable, Equatable {
     public var bodyTimeout = Duration.milliseconds(30_000)
     /// From the end of a response to the first byte of the next request.
     public var idleTimeout = Duration.milliseconds(60_000)
+    /// How long a response may wait for a client that reads nothing: the connection is closed
+    /// when its send buffer stays full this long (a stalled event-stream client, above all).
+    public var sendTimeout = Duration.milliseconds(30_000)
     /// Connections beyond this are answered 503 and closed. Far above what an API in front of one
     /// aria2 needs (a UI, scripts, a few event streams), yet small enough that the connections'
     /// memory stays in the tens of MB and well inside common descriptor limits.

@@ -9,7 +9,8 @@ public protocol CommitReporting: Sendable {
     /// call the store.
     func reportCommits(to listener: @escaping CommitListener)
 
-    /// The sequence number of the last committed change (0 before the first).
+    /// The sequence number of the last committed change (0 before the first); never ahead of
+    /// what the listener was told.
     func lastSequence() async throws -> Int64
 
     /// Where the store's writes run, when it has such a place: code that mostly writes (the

@@ -1,15 +1,28 @@
-/// One change as a store committed it, numbered inside the transaction that made it: sequence
-/// numbers grow by one per change, in commit order, and survive restarts of a persistent store
-/// (the client event stream will use them as event ids).
+/// One entry of the store's log as it committed it, numbered inside the transaction that made it:
+/// sequence numbers grow by one per entry, in commit order, and survive restarts of a persistent
+/// store. Almost every entry is a change to a download; the others are events of the downloader
+/// (its push link going up or down), which clients replay in the same order.
 public struct CommittedChange: Sendable, Equatable {
-    public var sequence: Int64
-    public var change: DownloadChange
+    public var sequence: Int64 { event.sequence }
+    /// The change to a download; nil for an event of the downloader.
+    public var change: DownloadChange?
     /// The stored representation after the change (`DownloadEncoding`); nil for a deletion.
     public var representation: [UInt8]?
+    /// What the event log keeps of this entry, and clients of `/v1/events` receive.
+    public var event: LoggedEvent
 
-    public init(sequence: Int64, change: DownloadChange, representation: [UInt8]?) {
-        self.sequence = sequence
+    public init(change: DownloadChange?, representation: [UInt8]?, event: LoggedEvent) {
         self.change = change
         self.representation = representation
+        self.event = event
+    }
+
+    /// A numbered download change with the event it makes (tests, and stores that number here).
+    public init(sequence: Int64, change: DownloadChange, representation: [UInt8]?, at microseconds: Int64 = 0) {
+        self.init(
+            change: change,
+            representation: representation,
+            event: EventPayload.event(for: change, representation: representation, at: microseconds).numbered(sequence)
+        )
     }
 }

@@ -15,6 +15,18 @@ public protocol DownloadReader: Sendable {
     /// The list from its start: the whole of it as one JSON array when it holds fewer than
     /// `limit` downloads, else its first `limit` representations.
     func representationList(limit: Int) async throws -> RepresentationList
+    /// `representationList`, labelled with a sequence number of the event log it reflects at
+    /// least: a client that lists and then follows `/v1/events` from that number misses nothing
+    /// (it may see a change twice).
+    func listSnapshot(limit: Int) async throws -> ListSnapshot
+}
+
+extension DownloadReader where Self: CommitReporting {
+    public func listSnapshot(limit: Int) async throws -> ListSnapshot {
+        // Read first: whatever the list then reflects is at least this.
+        let sequence = try await lastSequence()
+        return ListSnapshot(list: try await representationList(limit: limit), sequence: sequence)
+    }
 }
 
 extension DownloadReader {
@@ -67,8 +79,9 @@ public protocol DownloadWriter: Sendable {
 
 public typealias DownloadRepo = DownloadReader & DownloadFinder & DownloadWriter
 
-/// A store: a repo that reports its commits (`PublishingDownloadRepo` builds on one).
-public typealias DownloadStore = DownloadRepo & CommitReporting
+/// A store: a repo that reports its commits and keeps them as a log of events
+/// (`PublishingDownloadRepo` builds on one).
+public typealias DownloadStore = DownloadRepo & CommitReporting & EventLog
 
 /// One change of the event path, addressed by GID (`DownloadWriter.update(byGID:)`).
 public struct GIDEdit: Sendable {

@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import Synchronization
 
 /// Development and test store: everything in one actor, gone when the process ends. The actor
@@ -18,9 +19,13 @@ public actor InMemoryDownloadRepo: DownloadStore {
     private var order: [(position: ListPosition, id: UUID)] = []
     private var sequence: Int64 = 0
     private nonisolated let listener = CommitListenerSlot()
+    /// The event log: the newest `eventCapacity` events.
+    private var events = CircularBuffer<LoggedEvent>()
+    private let eventCapacity: Int
 
-    public init(encoding: DownloadEncoding) {
+    public init(encoding: DownloadEncoding, eventCapacity: Int = 10_000) {
         self.encoding = encoding
+        self.eventCapacity = max(1, eventCapacity)
     }
 
     public nonisolated func reportCommits(to listener: @escaping CommitListener) {
@@ -106,12 +111,42 @@ public actor InMemoryDownloadRepo: DownloadStore {
         return old.download
     }
 
-    /// Numbers the changes of one write and reports them.
+    public func logDownloaderEvent(_ type: EventType) {
+        sequence += 1
+        append([
+            CommittedChange(
+                change: nil,
+                representation: nil,
+                event: EventPayload.downloaderEvent(type, at: Date.nowMicroseconds()).numbered(sequence)
+            )
+        ])
+    }
+
+    public func events(after position: Int64, limit: Int) -> EventLogPage {
+        let oldest = events.first?.sequence ?? sequence + 1
+        // Sequence numbers are consecutive: the position of one is its distance from the oldest.
+        let start = Int(min(max(position + 1 - oldest, 0), Int64(events.count)))
+        let end = min(events.count, start + max(limit, 0))
+        let slice = events[events.index(events.startIndex, offsetBy: start)..<events.index(events.startIndex, offsetBy: end)]
+        return EventLogPage(events: Array(slice), oldest: oldest, last: sequence)
+    }
+
+    /// Numbers the changes of one write, logs their events and reports them.
     private func committed(_ changes: [DownloadChange]) {
         guard !changes.isEmpty else { return }
-        let numbered = changes.map { change in
-            sequence += 1
-            return CommittedChange(sequence: sequence, change: change, representation: byID[change.download.id]?.representation)
+        let at = Date.nowMicroseconds()
+        append(
+            changes.map { change in
+                sequence += 1
+                return CommittedChange(sequence: sequence, change: change, representation: byID[change.download.id]?.representation, at: at)
+            }
+        )
+    }
+
+    private func append(_ numbered: [CommittedChange]) {
+        for entry in numbered {
+            if events.count == eventCapacity { events.removeFirst() }
+            events.append(entry.event)
         }
         listener.report(numbered)
     }

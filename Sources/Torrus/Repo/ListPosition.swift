@@ -22,6 +22,12 @@ public struct ListPosition: Sendable, Equatable, Comparable {
 }
 
 /// The list read from its start (`DownloadReader.representationList`).
+/// A list with the sequence number of the last change it reflects (at least).
+public struct ListSnapshot: Sendable {
+    public var list: RepresentationList
+    public var sequence: Int64
+}
+
 public enum RepresentationList: Sendable {
     /// All of it, as one JSON array.
     case whole(ByteBuffer)

@@ -22,10 +22,11 @@ public final class SQLiteDownloadRepo: DownloadStore {
     private let sequence: Mutex<Int64>
     private let writer = SerialQueueExecutor(label: "torrus.sqlite.writer")
     private let memo = WriterMemo()
+    private let retention: EventRetention
 
     /// Opens (creating if needed) the database at `path`, migrates it to the current schema, and
     /// encodes every row again if they were written with another `encoding.version`.
-    public init(path: String, encoding: DownloadEncoding) throws {
+    public init(path: String, encoding: DownloadEncoding, eventRetention: EventRetention = EventRetention()) throws {
         var configuration = Configuration()
         configuration.label = "torrus"
         // A writer waiting on a checkpoint or another process should wait, not fail.
@@ -34,9 +35,15 @@ public final class SQLiteDownloadRepo: DownloadStore {
         configuration.writeTargetQueue = writer.queue
         pool = try DatabasePool(path: path, configuration: configuration)
         self.encoding = encoding
+        retention = eventRetention
         try Self.migrator.migrate(pool)
         try Self.reencodeIfNeeded(pool, encoding)
-        sequence = Mutex(try pool.read { db in try Int64.fetchOne(db, sql: "SELECT value FROM setting WHERE key = 'sequence'") ?? 0 })
+        let last = try pool.write { db in
+            let last = try Self.storedSequence(db)
+            try Self.pruneEvents(db, last: last, retention: eventRetention)
+            return last
+        }
+        sequence = Mutex(last)
     }
 
     public func reportCommits(to listener: @escaping CommitListener) {
@@ -156,7 +163,7 @@ public final class SQLiteDownloadRepo: DownloadStore {
             if let gid = download.gid, try DownloadRow.fetch(gid: gid, db) != nil { throw RepoError.duplicateGID(gid) }
             let json = self.encoding.encode(download)
             try DownloadRow.insert(download, json: json, db)
-            changes.append((.created(download), json))
+            changes.append(.change(.created(download), json))
             return .inserted(download)
         }
     }
@@ -172,7 +179,7 @@ public final class SQLiteDownloadRepo: DownloadStore {
                 if let gid = update.new.gid, gid != old.gid, try DownloadRow.fetch(gid: gid, db) != nil {
                     throw RepoError.duplicateGID(gid)
                 }
-                changes.append((.updated(old: old, new: update.new), try self.store(update, db)))
+                changes.append(.change(.updated(old: old, new: update.new), try self.store(update, db)))
             }
             return update
         }
@@ -197,7 +204,7 @@ public final class SQLiteDownloadRepo: DownloadStore {
                 try db.cachedStatement(sql: "UPDATE download SET gid = NULL WHERE id = ?").execute(arguments: [update.old.id.uuidString])
             }
             for update in updates {
-                changes.append((.updated(old: update.old, new: update.new), try self.store(update, db)))
+                changes.append(.change(.updated(old: update.old, new: update.new), try self.store(update, db)))
             }
             return updates
         }
@@ -207,7 +214,7 @@ public final class SQLiteDownloadRepo: DownloadStore {
         try await write { db, changes in
             guard let old = try DownloadRow.fetch(id: id, db) else { return nil }
             try db.cachedStatement(sql: "DELETE FROM download WHERE id = ?").execute(arguments: [id.uuidString])
-            changes.append((.deleted(old), nil))
+            changes.append(.change(.deleted(old), nil))
             return old
         }
     }
@@ -219,36 +226,112 @@ public final class SQLiteDownloadRepo: DownloadStore {
         return json
     }
 
+    public func logDownloaderEvent(_ type: EventType) async throws {
+        try await write { _, entries in entries.append(.downloader(type)) }
+    }
+
+    public func events(after position: Int64, limit: Int) async throws -> EventLogPage {
+        try await pool.read { db in
+            let statement = try db.cachedStatement(
+                sql: "SELECT sequence, type, download, data FROM event WHERE sequence > ? ORDER BY sequence LIMIT ?"
+            )
+            statement.arguments = [position, limit]
+            var events: [LoggedEvent] = []
+            let rows = try Row.fetchCursor(statement)
+            while let row = try rows.next() {
+                guard let type = EventType(rawValue: row[1]) else { throw RepoError.corruptRow("event type \(row[1] as String)") }
+                let download: String? = row[2]
+                events.append(
+                    LoggedEvent(
+                        sequence: row[0],
+                        type: type,
+                        downloadID: download.flatMap { UUID(text: $0) },
+                        data: try row.withUnsafeData(atIndex: 3) { data in data.map { Array($0) } ?? [] }
+                    )
+                )
+            }
+            let last = try Self.storedSequence(db)
+            let oldest = try Int64.fetchOne(db.cachedStatement(sql: "SELECT MIN(sequence) FROM event")) ?? last + 1
+            return EventLogPage(events: events, oldest: oldest, last: last)
+        }
+    }
+
+    /// What a write transaction did, before it is numbered.
+    private enum Uncommitted {
+        /// A change with the new representation (nil for a deletion).
+        case change(DownloadChange, [UInt8]?)
+        case downloader(EventType)
+    }
+
     /// One write transaction. `body` lists the changes it made (with their new representation);
-    /// they are numbered inside the transaction, and reported to the listener once it has
-    /// committed, still on the writer queue, so reports come in commit order.
+    /// they are numbered and logged as events inside the transaction, and reported to the listener
+    /// once it has committed, still on the writer queue, so reports come in commit order.
     private func write<T: Sendable>(
-        _ body: @escaping @Sendable (Database, inout [(DownloadChange, [UInt8]?)]) throws -> T
+        _ body: @escaping @Sendable (Database, inout [Uncommitted]) throws -> T
     ) async throws -> T {
         try await pool.writeWithoutTransaction { db in
             var result: T?
             var committed: [CommittedChange] = []
             try db.inTransaction(.immediate) {
-                var changes: [(DownloadChange, [UInt8]?)] = []
-                result = try body(db, &changes)
-                guard !changes.isEmpty else { return .commit }
-                var next = self.sequence.withLock { $0 }
-                committed = changes.map { change, json in
-                    next += 1
-                    return CommittedChange(sequence: next, change: change, representation: json)
+                var entries: [Uncommitted] = []
+                result = try body(db, &entries)
+                guard !entries.isEmpty else { return .commit }
+                let first = self.sequence.withLock { $0 } + 1
+                let at = Date.nowMicroseconds()
+                let insert = try db.cachedStatement(sql: "INSERT INTO event (sequence, type, download, at, data) VALUES (?, ?, ?, ?, ?)")
+                for (offset, entry) in entries.enumerated() {
+                    let numbered: CommittedChange
+                    switch entry {
+                    case .change(let change, let json):
+                        numbered = CommittedChange(sequence: first + Int64(offset), change: change, representation: json, at: at)
+                    case .downloader(let type):
+                        numbered = CommittedChange(
+                            change: nil,
+                            representation: nil,
+                            event: EventPayload.downloaderEvent(type, at: at).numbered(first + Int64(offset))
+                        )
+                    }
+                    let event = numbered.event
+                    try insert.execute(arguments: [event.sequence, event.type.rawValue, event.downloadID?.uuidString, at, Data(event.data)])
+                    committed.append(numbered)
                 }
+                let last = first + Int64(entries.count) - 1
                 try db.cachedStatement(
                     sql: "INSERT INTO setting (key, value) VALUES ('sequence', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
-                ).execute(arguments: [next])
+                ).execute(arguments: [last])
+                // Now and then, not on every write: pruning reads the oldest events.
+                if last / self.pruneEvery != (first - 1) / self.pruneEvery {
+                    try Self.pruneEvents(db, last: last, retention: self.retention)
+                }
                 return .commit
             }
             if let last = committed.last {
-                self.memo.committed(committed.map(\.change))
-                self.sequence.withLock { $0 = last.sequence }
+                self.memo.committed(committed.compactMap(\.change))
                 self.listener.report(committed)
+                // Only once the listener knows: `lastSequence` is never ahead of what it was told
+                // (a list labelled with it would claim changes its cached copy lacks).
+                self.sequence.withLock { $0 = last.sequence }
             }
             return result!
         }
+    }
+
+    /// Every how many events the log is pruned: a tenth of what it keeps, at most 1000.
+    private var pruneEvery: Int64 { Int64(max(1, min(1000, retention.count / 10))) }
+
+    private static func storedSequence(_ db: Database) throws -> Int64 {
+        try Int64.fetchOne(db.cachedStatement(sql: "SELECT value FROM setting WHERE key = 'sequence'")) ?? 0
+    }
+
+    /// Drops the events beyond the retention: all but the newest `count`, and those older than
+    /// `age`. Both are prefixes of the log (events are numbered in commit order), so this reads
+    /// only the rows it drops.
+    private static func pruneEvents(_ db: Database, last: Int64, retention: EventRetention) throws {
+        let age = retention.age.components
+        let cutoff = Date.nowMicroseconds() - age.seconds * 1_000_000 - age.attoseconds / 1_000_000_000_000
+        let firstYoung = try Int64.fetchOne(db, sql: "SELECT sequence FROM event WHERE at >= ? ORDER BY sequence LIMIT 1", arguments: [cutoff])
+        let keepFrom = max(firstYoung ?? last + 1, last - Int64(retention.count) + 1)
+        try db.execute(sql: "DELETE FROM event WHERE sequence < ?", arguments: [keepFrom])
     }
 
     private static var migrator: DatabaseMigrator {
@@ -286,6 +369,16 @@ public final class SQLiteDownloadRepo: DownloadStore {
         }
         migrator.registerMigration("v3: status index") { db in
             try db.create(index: "download_status", on: "download", columns: ["status"])
+        }
+        migrator.registerMigration("v4: event log") { db in
+            // `sequence` is the rowid: events are appended and read in its order.
+            try db.create(table: "event") { table in
+                table.column("sequence", .integer).primaryKey()
+                table.column("type", .text).notNull()
+                table.column("download", .text)
+                table.column("at", .integer).notNull()
+                table.column("data", .blob).notNull()
+            }
         }
         return migrator
     }

@@ -34,8 +34,8 @@ public struct DownloadService: Sendable {
 
     /// The list as the API shows it: whole when it holds fewer than `limit` downloads, else its
     /// first page.
-    public func representationList(limit: Int) async throws -> RepresentationList {
-        try await repo.representationList(limit: limit)
+    public func representationList(limit: Int) async throws -> ListSnapshot {
+        try await repo.listSnapshot(limit: limit)
     }
 
     /// A page of the list as the API shows it.

@@ -1,0 +1,117 @@
+import NIOCore
+import ServiceLifecycle
+import Synchronization
+
+/// One client's stream of `/v1/events`, from its first byte to its end, written through `write`
+/// (the HTTP response body). In order:
+///
+/// 1. With a `Last-Event-ID`: everything the log holds after it, page by page — or `reset` when the
+///    log cannot say all that followed it (older than the retention, or from another store).
+/// 2. Subscribed to the live events, it reads the log once more for what was committed between its
+///    last page and the subscription, then follows the live events, skipping any it already sent.
+///    No gap, no duplicate.
+/// 3. It ends when the client goes, when Torrus shuts down, or when it fell too far behind: then it
+///    sends `reset` (without an id: resuming from the client's last id replays from the log).
+struct EventStreamSession {
+    let streams: EventStreams
+    let filter: EventFilter
+    /// The client's `Last-Event-ID`; nil to start with what is committed from now on.
+    let resumeAfter: Int64?
+
+    /// Events per read of the log.
+    static let page = 500
+
+    func run(write: (ByteBuffer) async throws -> Void) async throws {
+        let stop = StopSignal()
+        try await withGracefulShutdownHandler {
+            try await stream(stop: stop, write: write)
+        } onGracefulShutdown: {
+            // Torrus is stopping: the server waits for open responses, so this one ends now.
+            stop.fire()
+        }
+    }
+
+    private func stream(stop: StopSignal, write: (ByteBuffer) async throws -> Void) async throws {
+        let clock = ContinuousClock()
+        var lastWrite = clock.now
+        var coalescer = ProgressCoalescer()
+        func send(_ buffer: ByteBuffer) async throws {
+            try await write(buffer)
+            lastWrite = clock.now
+        }
+        func send(_ outputs: [ProgressCoalescer.Output]) async throws {
+            guard !outputs.isEmpty else { return }
+            var buffer = ByteBuffer()
+            for output in outputs {
+                switch output {
+                case .now(let event): EventFrame.append(event, to: &buffer)
+                case .late(let event): EventFrame.append(event, withID: false, to: &buffer)
+                }
+            }
+            try await send(buffer)
+        }
+        /// Sends what the log holds after `position`; returns the new position.
+        func replay(after position: Int64) async throws -> Int64 {
+            var position = position
+            while true {
+                let page = try await streams.log.events(after: position, limit: Self.page)
+                if page.cannotReplay(after: position) {
+                    position = page.last
+                    try await send(EventFrame.reset(reason: "The events after the given id are no longer kept; fetch the list again.", id: position))
+                    continue
+                }
+                let now = clock.now
+                try await send(page.events.filter(filter.accepts).flatMap { coalescer.offer($0, now: now) })
+                position = page.events.last?.sequence ?? position
+                if page.events.count < Self.page { return position }
+            }
+        }
+
+        try await send(EventFrame.opening)
+        var position = resumeAfter
+        if let after = position { position = try await replay(after: after) }
+        let (inputs, subscriber) = streams.subscribe(filter)
+        guard stop.attach(subscriber) else { return }
+        if let after = position { position = try await replay(after: after) }
+        for await input in inputs {
+            if subscriber.fellBehind { break }
+            switch input {
+            case .event(let event, let frame):
+                if let position, event.sequence <= position { continue }
+                position = event.sequence
+                let outputs = coalescer.offer(event, now: clock.now)
+                // Mostly the event itself: its frame was built once for every stream.
+                if outputs.count == 1, case .now = outputs[0] { try await send(frame) } else { try await send(outputs) }
+            case .tick:
+                let now = clock.now
+                if coalescer.isHolding { try await send(coalescer.due(now: now)) }
+                if now - lastWrite >= streams.limits.heartbeat { try await send(EventFrame.heartbeat) }
+            }
+        }
+        if subscriber.fellBehind {
+            try await send(EventFrame.reset(reason: "This stream fell too far behind; fetch the list again.", id: nil))
+        }
+    }
+}
+
+/// Ends a stream from outside (graceful shutdown), before or after it subscribed.
+private final class StopSignal: Sendable {
+    private let state = Mutex<(fired: Bool, subscriber: EventStreams.Subscriber?)>((false, nil))
+
+    func fire() {
+        state.withLock { state in
+            state.fired = true
+            return state.subscriber
+        }?.end()
+    }
+
+    /// False when the stream should end at once.
+    func attach(_ subscriber: EventStreams.Subscriber) -> Bool {
+        let fired = state.withLock { state in
+            state.subscriber = subscriber
+            return state.fired
+        }
+        if fired { subscriber.end() }
+        return !fired
+    }
+}

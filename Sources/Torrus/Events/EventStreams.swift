@@ -1,0 +1,186 @@
+import Logging
+import NIOCore
+import ServiceLifecycle
+import Synchronization
+
+/// The clients of `/v1/events`: reads the change feed and hands each committed event to every
+/// open stream, through a bounded buffer of its own. Handing over never waits: a stream whose
+/// buffer is full is marked as fallen behind and ended (it sends `reset`), and nobody else — the
+/// reconciler least of all — notices. Also ticks every stream, for heartbeats and held-back
+/// progress (`ProgressCoalescer`), and caps how many streams may be open at once.
+public final class EventStreams: Service, Sendable {
+    public struct Limits: Sendable, Equatable {
+        /// Open streams at most (per API token: Torrus has one). Beyond it, 429.
+        public var maxStreams = 100
+        /// Events a stream may be behind before it is reset and closed.
+        public var buffer = 4096
+        /// A comment line after this much silence.
+        public var heartbeat = Duration.seconds(15)
+
+        public init() {}
+    }
+
+    let log: any EventLog
+    let limits: Limits
+    /// Subscribed when made, not when `run` starts: no change committed in between is missed.
+    private let changes: AsyncStream<CommittedChange>
+    private let logger: Logger
+    private let state = Mutex(State())
+
+    private struct State {
+        var open = 0
+        var subscribers: [Int: Subscriber] = [:]
+        var nextID = 0
+        var closed = false
+    }
+
+    public init(feed: ChangeFeed, log: any EventLog, limits: Limits = Limits(), logger: Logger) {
+        // A large buffer: `run` only hands events over. Should it still fall behind, every stream
+        // is reset (their clients resume from the log), never served with a gap.
+        changes = feed.subscribe(buffer: 1 << 16)
+        self.log = log
+        self.limits = limits
+        self.logger = logger
+    }
+
+    /// How often streams are ticked: held-back progress goes out at most this late after its
+    /// second is over.
+    var tick: Duration { min(.milliseconds(500), limits.heartbeat / 2) }
+
+    // MARK: streams
+
+    /// A place among the open streams, taken before the response starts (so "too many" can still
+    /// be a 429) and given back when the permit goes away, whether or not a stream ever ran.
+    final class Permit: Sendable {
+        private let release: @Sendable () -> Void
+        init(release: @escaping @Sendable () -> Void) { self.release = release }
+        deinit { release() }
+    }
+
+    enum OpenError: Error {
+        case tooManyStreams(limit: Int)
+        case shuttingDown
+    }
+
+    func reserve() throws(OpenError) -> Permit {
+        let limit = limits.maxStreams
+        let outcome: OpenError? = state.withLock { state in
+            if state.closed { return .shuttingDown }
+            guard state.open < limit else { return .tooManyStreams(limit: limit) }
+            state.open += 1
+            return nil
+        }
+        if let outcome { throw outcome }
+        return Permit { [weak self] in self?.state.withLock { $0.open -= 1 } }
+    }
+
+    /// What a stream is handed: committed events (with their frame, built once for everyone) and
+    /// ticks.
+    enum Input: Sendable {
+        case event(LoggedEvent, ByteBuffer)
+        case tick
+    }
+
+    final class Subscriber: Sendable {
+        let filter: EventFilter
+        fileprivate let continuation: AsyncStream<Input>.Continuation
+        private let behind = Atomic(false)
+
+        fileprivate init(filter: EventFilter, continuation: AsyncStream<Input>.Continuation) {
+            self.filter = filter
+            self.continuation = continuation
+        }
+
+        /// Whether the stream was ended because it fell `buffer` events behind.
+        var fellBehind: Bool { behind.load(ordering: .relaxed) }
+
+        /// Ends the stream (its consumer reads what is buffered, then the end).
+        func end() { continuation.finish() }
+
+        fileprivate func markBehind() { behind.store(true, ordering: .relaxed) }
+
+        fileprivate func deliver(_ event: LoggedEvent, _ frame: ByteBuffer) {
+            guard filter.accepts(event) else { return }
+            if case .dropped = continuation.yield(.event(event, frame)) {
+                markBehind()
+                end()
+            }
+        }
+    }
+
+    /// Adds a stream: from now on it is handed every committed event its filter accepts. It ends
+    /// when the stream falls behind, Torrus shuts down, or the caller stops iterating.
+    func subscribe(_ filter: EventFilter) -> (AsyncStream<Input>, Subscriber) {
+        let (stream, continuation) = AsyncStream.makeStream(of: Input.self, bufferingPolicy: .bufferingOldest(limits.buffer))
+        let subscriber = Subscriber(filter: filter, continuation: continuation)
+        let added = state.withLock { state -> Int? in
+            guard !state.closed else { return nil }
+            state.nextID += 1
+            state.subscribers[state.nextID] = subscriber
+            return state.nextID
+        }
+        guard let id = added else {
+            continuation.finish()
+            return (stream, subscriber)
+        }
+        continuation.onTermination = { [weak self] _ in
+            self?.state.withLock { _ = $0.subscribers.removeValue(forKey: id) }
+        }
+        return (stream, subscriber)
+    }
+
+    // MARK: the service
+
+    public func run() async throws {
+        let changes = self.changes
+        try await withGracefulShutdownHandler {
+            try await withThrowingDiscardingTaskGroup { group in
+                group.addTask { await self.ticking() }
+                var last: Int64?
+                for await committed in changes.cancelOnGracefulShutdown() {
+                    let event = committed.event
+                    if let last, event.sequence != last + 1 {
+                        logger.warning(
+                            "The event streams fell behind the change feed; resetting every stream",
+                            metadata: ["missed": "\(event.sequence - last - 1)"]
+                        )
+                        endAll(behind: true)
+                    }
+                    last = event.sequence
+                    let frame = EventFrame.event(event)
+                    for subscriber in subscribers() { subscriber.deliver(event, frame) }
+                }
+                group.cancelAll()
+            }
+        } onGracefulShutdown: {
+            self.endAll(behind: false, closing: true)
+        }
+    }
+
+    /// Until cancelled.
+    private func ticking() async {
+        while true {
+            do { try await Task.sleep(for: tick) } catch { return }
+            for subscriber in subscribers() { subscriber.continuation.yield(.tick) }
+        }
+    }
+
+    /// Streams subscribed to live events now.
+    var subscriberCount: Int { state.withLock { $0.subscribers.count } }
+
+    private func subscribers() -> [Subscriber] {
+        state.withLock { Array($0.subscribers.values) }
+    }
+
+    /// Ends every stream; with `closing`, no new one opens.
+    private func endAll(behind: Bool, closing: Bool = false) {
+        let all = state.withLock { state in
+            if closing { state.closed = true }
+            return Array(state.subscribers.values)
+        }
+        for subscriber in all {
+            if behind { subscriber.markBehind() }
+            subscriber.end()
+        }
+    }
+}
