@@ -288,3 +288,87 @@ import Testing
         )
     }
 }
+
+/// The event stream across a restart of torrusd: the log is in the database.
+@Suite struct EventStreamRestartTests {
+    typealias Process = TorrusdProcessTests
+
+    static func create(_ http: CurlHTTPClient, port: Int, count: Int, tag: String) async throws {
+        for index in 0..<count {
+            let body = #"{"source":"http://127.0.0.1:1/\#(tag)-\#(index).bin"}"#
+            let created = try await Process.request(http, port: port, method: "POST", path: "/v1/downloads", body: body)
+            #expect(created.status == 201)
+        }
+    }
+
+    @Test(.timeLimit(.minutes(1))) func resumingWithTheLastIDLosesNothingAcrossAKillAndRestart() async throws {
+        let data = try TemporaryDirectory()
+        defer { data.remove() }
+        let environment = [
+            "TORRUS_API_TOKEN": API.token, "TORRUS_LISTEN": "127.0.0.1:0", "TORRUS_DATA_DIR": data.path, "TORRUS_CLIENT": "noop",
+            "TORRUS_NOOP_DURATION_MS": "0",
+        ]
+        let http = CurlHTTPClient()
+        defer { http.shutdown() }
+
+        let first = try Process.start(environment)
+        defer { if first.process.isRunning { first.process.terminate() } }
+        var port = try await Process.listeningPort(first)
+        let before = try await EventStreamTests.open(port: port, after: 0)
+        try await Self.create(http, port: port, count: 3, tag: "before")
+        try await eventually("the first events") {
+            before.events.count { $0.type == "download.status" && $0.json["to"] as? String == "Complete" } == 3
+        }
+        let lastSeen = try #require(before.events.compactMap(\.id).last)
+        before.close()
+        // Changes the client does not see: it is away. (Another client waits for them to be done.)
+        let watcher = try await EventStreamTests.open(port: port, after: lastSeen)
+        try await Self.create(http, port: port, count: 2, tag: "away")
+        try await eventually("the downloads made while away to complete") {
+            watcher.events.count { $0.type == "download.status" && $0.json["to"] as? String == "Complete" } == 2
+        }
+        watcher.close()
+        kill(first.process.processIdentifier, SIGKILL)
+        try await Process.waitForExit(first.process)
+
+        let second = try Process.start(environment)
+        defer { if second.process.isRunning { second.process.terminate() } }
+        port = try await Process.listeningPort(second)
+        try await Self.create(http, port: port, count: 1, tag: "after")
+        let resumed = try await EventStreamTests.open(port: port, after: lastSeen)
+        let everything = try await EventStreamTests.open(port: port, after: 0)
+        defer {
+            resumed.close()
+            everything.close()
+        }
+        try await eventually("the whole log") {
+            everything.events.count { $0.type == "download.status" && $0.json["to"] as? String == "Complete" } == 6
+        }
+        try await eventually("the resumed stream to catch up") { resumed.events.last?.id == everything.events.last?.id }
+        let all = everything.events.filter { $0.id != nil }
+        #expect(all.map(\.id) == (1...Int64(all.count)).map { $0 }, "no gaps in the log")
+        #expect(resumed.events.map(\.id) == all.filter { $0.id! > lastSeen }.map(\.id), "everything after the last id, once")
+        #expect(resumed.events.map(\.data) == all.filter { $0.id! > lastSeen }.map(\.data))
+        kill(second.process.processIdentifier, SIGTERM)
+        try await Process.waitForExit(second.process)
+    }
+
+    /// The server waits for open responses when it stops: an event stream must end by itself.
+    @Test(.timeLimit(.minutes(1))) func sigtermWithAnOpenStreamStopsPromptly() async throws {
+        let data = try TemporaryDirectory()
+        defer { data.remove() }
+        let run = try Process.start([
+            "TORRUS_API_TOKEN": API.token, "TORRUS_LISTEN": "127.0.0.1:0", "TORRUS_DATA_DIR": data.path, "TORRUS_CLIENT": "noop",
+        ])
+        defer { if run.process.isRunning { run.process.terminate() } }
+        let port = try await Process.listeningPort(run)
+        let stream = try await EventStreamTests.open(port: port, after: nil)
+        defer { stream.close() }
+        let stopping = ContinuousClock.now
+        kill(run.process.processIdentifier, SIGTERM)
+        try await Process.waitForExit(run.process, timeout: .seconds(10))
+        #expect(ContinuousClock.now - stopping < .seconds(5))
+        #expect(run.process.terminationStatus == 0, "\(run.text)")
+        try await eventually("the stream to end") { stream.socket.poll().closedByPeer }
+    }
+}

@@ -12,9 +12,14 @@ final class RawSocket {
 
     /// Starts connecting; loopback connects at once unless the server's accept queue is full, in
     /// which case the kernel retries by itself and sends what was written once it connects.
-    init(port: Int) throws {
+    /// `receiveBuffer` shrinks the kernel's receive buffer (set before connecting, so the window
+    /// the server sees is small too): a client that stops reading then backs up the server quickly.
+    init(port: Int, receiveBuffer: Int? = nil) throws {
         descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
         guard descriptor >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        if var size = receiveBuffer.map(Int32.init) {
+            _ = setsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = UInt16(port).bigEndian
