@@ -72,41 +72,49 @@ import Testing
     }
 }
 
-/// At most one progress event per download per second on a stream, never a stale last value.
+/// At most one progress event per download per second of commit time, never a stale last value.
 @Suite struct ProgressCoalescerTests {
     let id = UUID()
-    let start = ContinuousClock.now
+    /// A whole second, in microseconds.
+    let second: Int64 = 1_764_619_652_000_000
 
-    func event(_ sequence: Int64, _ type: EventType, _ download: UUID? = nil) -> LoggedEvent {
-        LoggedEvent(sequence: sequence, type: type, downloadID: download ?? id, data: Array("{}".utf8))
+    func event(_ sequence: Int64, _ type: EventType, at: Int64 = 0, _ download: UUID? = nil) -> LoggedEvent {
+        LoggedEvent(sequence: sequence, type: type, downloadID: download ?? id, at: second + at, data: Array("{}".utf8))
     }
 
-    @Test func aSecondProgressWithinTheIntervalWaitsAndTheLatestGoesOut() {
-        var coalescer = ProgressCoalescer(interval: .seconds(1))
-        #expect(coalescer.offer(event(1, .downloadProgress), now: start) == [.now(event(1, .downloadProgress))])
-        #expect(coalescer.offer(event(2, .downloadProgress), now: start + .milliseconds(100)).isEmpty)
-        #expect(coalescer.offer(event(3, .downloadProgress), now: start + .milliseconds(200)).isEmpty)
+    @Test func aSecondProgressInTheSameSecondWaitsAndTheLatestGoesOut() {
+        var coalescer = ProgressCoalescer()
+        #expect(coalescer.offer(event(1, .downloadProgress, at: 100_000)) == [.now(event(1, .downloadProgress, at: 100_000))])
+        #expect(coalescer.offer(event(2, .downloadProgress, at: 400_000)).isEmpty)
+        #expect(coalescer.offer(event(3, .downloadProgress, at: 900_000)).isEmpty)
         // Another download is not held back.
-        let other = UUID()
-        #expect(coalescer.offer(event(4, .downloadProgress, other), now: start + .milliseconds(300)).count == 1)
-        #expect(coalescer.due(now: start + .milliseconds(900)).isEmpty)
-        #expect(coalescer.due(now: start + .milliseconds(1000)) == [.late(event(3, .downloadProgress))])
+        #expect(coalescer.offer(event(4, .downloadProgress, at: 950_000, UUID())).count == 1)
+        #expect(coalescer.due(nowMicroseconds: second + 999_000).isEmpty, "the second is not over")
+        #expect(coalescer.due(nowMicroseconds: second + 1_000_000) == [.late(event(3, .downloadProgress, at: 900_000))])
         #expect(!coalescer.isHolding)
-        // The interval counts from the late one.
-        #expect(coalescer.offer(event(5, .downloadProgress), now: start + .milliseconds(1500)).isEmpty)
-        #expect(coalescer.offer(event(6, .downloadProgress), now: start + .milliseconds(2100)).count == 1)
+        // The late one counts for the second it went out in.
+        #expect(coalescer.offer(event(5, .downloadProgress, at: 1_500_000)).isEmpty)
+        #expect(coalescer.offer(event(6, .downloadProgress, at: 2_000_000)).count == 1)
+    }
+
+    @Test func commitsASecondApartAllGoOutHoweverLateTheyAreHandled() {
+        var coalescer = ProgressCoalescer()
+        // A 1 s poll, with jitter: each commit falls in a second of its own.
+        for (index, at) in [Int64(990_000), 1_995_000, 2_985_000, 3_999_000].enumerated() {
+            #expect(coalescer.offer(event(Int64(index + 1), .downloadProgress, at: at)).count == 1)
+        }
     }
 
     @Test func statusDropsWhatIsHeldAndMetaSendsItFirst() {
-        var coalescer = ProgressCoalescer(interval: .seconds(1))
-        _ = coalescer.offer(event(1, .downloadProgress), now: start)
-        _ = coalescer.offer(event(2, .downloadProgress), now: start)
-        #expect(coalescer.offer(event(3, .downloadStatus), now: start) == [.now(event(3, .downloadStatus))])
+        var coalescer = ProgressCoalescer()
+        _ = coalescer.offer(event(1, .downloadProgress))
+        _ = coalescer.offer(event(2, .downloadProgress))
+        #expect(coalescer.offer(event(3, .downloadStatus)) == [.now(event(3, .downloadStatus))])
         #expect(!coalescer.isHolding)
-        _ = coalescer.offer(event(4, .downloadProgress), now: start)
-        #expect(coalescer.offer(event(5, .downloadMeta), now: start) == [.late(event(4, .downloadProgress)), .now(event(5, .downloadMeta))])
-        _ = coalescer.offer(event(6, .downloadProgress), now: start)
-        #expect(coalescer.offer(event(7, .downloadDeleted), now: start) == [.now(event(7, .downloadDeleted))])
+        _ = coalescer.offer(event(4, .downloadProgress))
+        #expect(coalescer.offer(event(5, .downloadMeta)) == [.late(event(4, .downloadProgress)), .now(event(5, .downloadMeta))])
+        _ = coalescer.offer(event(6, .downloadProgress))
+        #expect(coalescer.offer(event(7, .downloadDeleted)) == [.now(event(7, .downloadDeleted))])
         #expect(!coalescer.isHolding)
     }
 }

@@ -163,10 +163,11 @@ public final class Aria2Adapter: Service {
             await resyncer.resync(reason: "connected")
             let reason = await socket.closed()
             push.connected = false
-            await linkChanged(false)
             rpc.attach(nil)
             socket.close()
+            // Torrus stopping is not the link failing: clients' streams end anyway.
             if Task.isCancelled || push.isStopping { return }
+            await linkChanged(false)
             logger.warning("aria2 WebSocket closed; reconnecting", metadata: ["reason": "\(reason)"])
         }
     }

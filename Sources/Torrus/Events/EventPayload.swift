@@ -55,12 +55,12 @@ public enum EventPayload {
             DownloadJSON.appendProgress(new.progress, to: &out)
         }
         out.append(UInt8(ascii: "}"))
-        return UnnumberedEvent(type: type, downloadID: change.download.id, data: out)
+        return UnnumberedEvent(type: type, downloadID: change.download.id, at: microseconds, data: out)
     }
 
     /// An event of the downloader itself (`downloader.connected`, `downloader.disconnected`).
     public static func downloaderEvent(_ type: EventType, at microseconds: Int64) -> UnnumberedEvent {
-        UnnumberedEvent(type: type, downloadID: nil, data: atOnly(microseconds))
+        UnnumberedEvent(type: type, downloadID: nil, at: microseconds, data: atOnly(microseconds))
     }
 
     /// `{"at":"…"}`.

@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import ServiceLifecycle
 import Synchronization
@@ -36,19 +37,17 @@ struct EventStreamSession {
         var lastWrite = clock.now
         var coalescer = ProgressCoalescer()
         func send(_ buffer: ByteBuffer) async throws {
+            guard buffer.readableBytes > 0 else { return }
             try await write(buffer)
             lastWrite = clock.now
         }
-        func send(_ outputs: [ProgressCoalescer.Output]) async throws {
-            guard !outputs.isEmpty else { return }
-            var buffer = ByteBuffer()
+        func append(_ outputs: [ProgressCoalescer.Output], to buffer: inout ByteBuffer) {
             for output in outputs {
                 switch output {
                 case .now(let event): EventFrame.append(event, to: &buffer)
                 case .late(let event): EventFrame.append(event, withID: false, to: &buffer)
                 }
             }
-            try await send(buffer)
         }
         /// Sends what the log holds after `position`; returns the new position.
         func replay(after position: Int64) async throws -> Int64 {
@@ -60,8 +59,9 @@ struct EventStreamSession {
                     try await send(EventFrame.reset(reason: "The events after the given id are no longer kept; fetch the list again.", id: position))
                     continue
                 }
-                let now = clock.now
-                try await send(page.events.filter(filter.accepts).flatMap { coalescer.offer($0, now: now) })
+                var buffer = ByteBuffer()
+                for event in page.events where filter.accepts(event) { append(coalescer.offer(event), to: &buffer) }
+                try await send(buffer)
                 position = page.events.last?.sequence ?? position
                 if page.events.count < Self.page { return position }
             }
@@ -70,33 +70,42 @@ struct EventStreamSession {
         try await send(EventFrame.opening)
         var position = resumeAfter
         if let after = position { position = try await replay(after: after) }
-        let (inputs, subscriber) = streams.subscribe(filter)
+        let subscriber = streams.subscribe(filter)
+        defer { streams.unsubscribe(subscriber) }
         guard stop.attach(subscriber) else { return }
         if let after = position { position = try await replay(after: after) }
-        for await input in inputs {
-            if subscriber.fellBehind { break }
-            switch input {
-            case .event(let event, let frame):
+        while true {
+            // Everything queued since the last write goes out in one write.
+            let batch = await subscriber.take()
+            if batch.behind {
+                try await send(EventFrame.reset(reason: "This stream fell too far behind; fetch the list again.", id: nil))
+                return
+            }
+            var buffer = ByteBuffer()
+            for (event, frame) in batch.events {
                 if let position, event.sequence <= position { continue }
                 position = event.sequence
-                let outputs = coalescer.offer(event, now: clock.now)
-                // Mostly the event itself: its frame was built once for every stream.
-                if outputs.count == 1, case .now = outputs[0] { try await send(frame) } else { try await send(outputs) }
-            case .tick:
-                let now = clock.now
-                if coalescer.isHolding { try await send(coalescer.due(now: now)) }
-                if now - lastWrite >= streams.limits.heartbeat { try await send(EventFrame.heartbeat) }
+                let outputs = coalescer.offer(event)
+                // Mostly the event itself, whose frame was built once for every stream.
+                if outputs.count == 1, case .now = outputs[0] {
+                    buffer.writeImmutableBuffer(frame)
+                } else {
+                    append(outputs, to: &buffer)
+                }
             }
-        }
-        if subscriber.fellBehind {
-            try await send(EventFrame.reset(reason: "This stream fell too far behind; fetch the list again.", id: nil))
+            if batch.tick {
+                if coalescer.isHolding { append(coalescer.due(nowMicroseconds: Date.nowMicroseconds()), to: &buffer) }
+                if buffer.readableBytes == 0, clock.now - lastWrite >= streams.limits.heartbeat { buffer = EventFrame.heartbeat }
+            }
+            try await send(buffer)
+            if batch.ended { return }
         }
     }
 }
 
 /// Ends a stream from outside (graceful shutdown), before or after it subscribed.
 private final class StopSignal: Sendable {
-    private let state = Mutex<(fired: Bool, subscriber: EventStreams.Subscriber?)>((false, nil))
+    private let state = Mutex<(fired: Bool, subscriber: EventSubscriber?)>((false, nil))
 
     func fire() {
         state.withLock { state in
@@ -106,7 +115,7 @@ private final class StopSignal: Sendable {
     }
 
     /// False when the stream should end at once.
-    func attach(_ subscriber: EventStreams.Subscriber) -> Bool {
+    func attach(_ subscriber: EventSubscriber) -> Bool {
         let fired = state.withLock { state in
             state.subscriber = subscriber
             return state.fired

@@ -29,7 +29,7 @@ public final class EventStreams: Service, Sendable {
 
     private struct State {
         var open = 0
-        var subscribers: [Int: Subscriber] = [:]
+        var subscribers: [Int: EventSubscriber] = [:]
         var nextID = 0
         var closed = false
     }
@@ -74,59 +74,23 @@ public final class EventStreams: Service, Sendable {
         return Permit { [weak self] in self?.state.withLock { $0.open -= 1 } }
     }
 
-    /// What a stream is handed: committed events (with their frame, built once for everyone) and
-    /// ticks.
-    enum Input: Sendable {
-        case event(LoggedEvent, ByteBuffer)
-        case tick
-    }
-
-    final class Subscriber: Sendable {
-        let filter: EventFilter
-        fileprivate let continuation: AsyncStream<Input>.Continuation
-        private let behind = Atomic(false)
-
-        fileprivate init(filter: EventFilter, continuation: AsyncStream<Input>.Continuation) {
-            self.filter = filter
-            self.continuation = continuation
-        }
-
-        /// Whether the stream was ended because it fell `buffer` events behind.
-        var fellBehind: Bool { behind.load(ordering: .relaxed) }
-
-        /// Ends the stream (its consumer reads what is buffered, then the end).
-        func end() { continuation.finish() }
-
-        fileprivate func markBehind() { behind.store(true, ordering: .relaxed) }
-
-        fileprivate func deliver(_ event: LoggedEvent, _ frame: ByteBuffer) {
-            guard filter.accepts(event) else { return }
-            if case .dropped = continuation.yield(.event(event, frame)) {
-                markBehind()
-                end()
-            }
-        }
-    }
-
-    /// Adds a stream: from now on it is handed every committed event its filter accepts. It ends
-    /// when the stream falls behind, Torrus shuts down, or the caller stops iterating.
-    func subscribe(_ filter: EventFilter) -> (AsyncStream<Input>, Subscriber) {
-        let (stream, continuation) = AsyncStream.makeStream(of: Input.self, bufferingPolicy: .bufferingOldest(limits.buffer))
-        let subscriber = Subscriber(filter: filter, continuation: continuation)
-        let added = state.withLock { state -> Int? in
-            guard !state.closed else { return nil }
+    /// Adds a stream: from now on it is handed every committed event its filter accepts, until
+    /// it falls behind, Torrus shuts down, or it is `unsubscribe`d.
+    func subscribe(_ filter: EventFilter) -> EventSubscriber {
+        state.withLock { state in
             state.nextID += 1
-            state.subscribers[state.nextID] = subscriber
-            return state.nextID
+            let subscriber = EventSubscriber(id: state.nextID, filter: filter, capacity: limits.buffer)
+            if state.closed {
+                subscriber.end()
+            } else {
+                state.subscribers[subscriber.id] = subscriber
+            }
+            return subscriber
         }
-        guard let id = added else {
-            continuation.finish()
-            return (stream, subscriber)
-        }
-        continuation.onTermination = { [weak self] _ in
-            self?.state.withLock { _ = $0.subscribers.removeValue(forKey: id) }
-        }
-        return (stream, subscriber)
+    }
+
+    func unsubscribe(_ subscriber: EventSubscriber) {
+        state.withLock { _ = $0.subscribers.removeValue(forKey: subscriber.id) }
     }
 
     // MARK: the service
@@ -148,7 +112,9 @@ public final class EventStreams: Service, Sendable {
                     }
                     last = event.sequence
                     let frame = EventFrame.event(event)
-                    for subscriber in subscribers() { subscriber.deliver(event, frame) }
+                    for subscriber in subscribers() where subscriber.deliver(event, frame) {
+                        unsubscribe(subscriber)
+                    }
                 }
                 group.cancelAll()
             }
@@ -161,14 +127,14 @@ public final class EventStreams: Service, Sendable {
     private func ticking() async {
         while true {
             do { try await Task.sleep(for: tick) } catch { return }
-            for subscriber in subscribers() { subscriber.continuation.yield(.tick) }
+            for subscriber in subscribers() { subscriber.tick() }
         }
     }
 
     /// Streams subscribed to live events now.
     var subscriberCount: Int { state.withLock { $0.subscribers.count } }
 
-    private func subscribers() -> [Subscriber] {
+    private func subscribers() -> [EventSubscriber] {
         state.withLock { Array($0.subscribers.values) }
     }
 
@@ -176,11 +142,9 @@ public final class EventStreams: Service, Sendable {
     private func endAll(behind: Bool, closing: Bool = false) {
         let all = state.withLock { state in
             if closing { state.closed = true }
+            defer { state.subscribers = [:] }
             return Array(state.subscribers.values)
         }
-        for subscriber in all {
-            if behind { subscriber.markBehind() }
-            subscriber.end()
-        }
+        for subscriber in all { subscriber.end(behind: behind) }
     }
 }

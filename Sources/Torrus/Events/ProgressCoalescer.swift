@@ -1,10 +1,12 @@
 import Foundation
 
-/// At most one `download.progress` event per download per `interval` on one stream. A progress
-/// event that comes sooner is held back — a later one replaces it — and sent once the interval is
-/// over (`due`), so a client never keeps a stale value. A status, created or deleted event of the
-/// download drops what is held (the whole download, or its end, supersedes it); a meta event sends
-/// it first, so the client sees the changes in order.
+/// At most one `download.progress` event per download per second (of commit time) on one
+/// stream. A progress event committed in a second that already had one is held back — a later one
+/// replaces it — and sent once that second is over (`due`), so a client never keeps a stale value.
+/// Seconds of commit time, not of sending: with the default 1 s poll, one progress a second is
+/// what is committed, and the varying time a stream takes to send must not hold half of them back.
+/// A status, created or deleted event of the download drops what is held (the whole download, or
+/// its end, supersedes it); a meta event sends it first, so the client sees changes in order.
 ///
 /// A held-back event goes out after newer events, so it goes without an `id:` (`EventFrame`).
 struct ProgressCoalescer {
@@ -15,25 +17,22 @@ struct ProgressCoalescer {
         case late(LoggedEvent)
     }
 
-    let interval: Duration
-    private var lastSent: [UUID: ContinuousClock.Instant] = [:]
+    /// Per download, the second of the last progress event sent.
+    private var lastSecond: [UUID: Int64] = [:]
     private var held: [UUID: LoggedEvent] = [:]
-
-    init(interval: Duration = .seconds(1)) {
-        self.interval = interval
-    }
 
     var isHolding: Bool { !held.isEmpty }
 
-    mutating func offer(_ event: LoggedEvent, now: ContinuousClock.Instant) -> [Output] {
+    mutating func offer(_ event: LoggedEvent) -> [Output] {
         guard let id = event.downloadID else { return [.now(event)] }
         switch event.type {
         case .downloadProgress:
-            if let last = lastSent[id], now - last < interval {
+            let second = event.at / 1_000_000
+            if let last = lastSecond[id], second <= last {
                 held[id] = event
                 return []
             }
-            lastSent[id] = now
+            lastSecond[id] = second
             held[id] = nil
             return [.now(event)]
         case .downloadMeta:
@@ -41,7 +40,7 @@ struct ProgressCoalescer {
             return [.late(earlier), .now(event)]
         case .downloadDeleted:
             held[id] = nil
-            lastSent[id] = nil
+            lastSecond[id] = nil
             return [.now(event)]
         default:
             held[id] = nil
@@ -49,16 +48,17 @@ struct ProgressCoalescer {
         }
     }
 
-    /// The held events whose interval is over, in the order they were committed.
-    mutating func due(now: ContinuousClock.Instant) -> [Output] {
+    /// The held events whose second is over, in the order they were committed.
+    mutating func due(nowMicroseconds: Int64) -> [Output] {
+        let second = nowMicroseconds / 1_000_000
         var out: [LoggedEvent] = []
-        for (id, event) in held where lastSent[id].map({ now - $0 >= interval }) ?? true {
+        for (id, event) in held where (lastSecond[id] ?? .min) < second {
             out.append(event)
             held[id] = nil
-            lastSent[id] = now
+            lastSecond[id] = second
         }
-        // Forget downloads that have been quiet for an interval, so the map stays small.
-        lastSent = lastSent.filter { id, last in held[id] != nil || now - last < interval }
+        // Forget downloads that have been quiet for a while, so the map stays small.
+        if lastSecond.count > 64 { lastSecond = lastSecond.filter { id, last in held[id] != nil || last >= second - 1 } }
         return out.sorted { $0.sequence < $1.sequence }.map { .late($0) }
     }
 }

@@ -233,7 +233,7 @@ public final class SQLiteDownloadRepo: DownloadStore {
     public func events(after position: Int64, limit: Int) async throws -> EventLogPage {
         try await pool.read { db in
             let statement = try db.cachedStatement(
-                sql: "SELECT sequence, type, download, data FROM event WHERE sequence > ? ORDER BY sequence LIMIT ?"
+                sql: "SELECT sequence, type, download, at, data FROM event WHERE sequence > ? ORDER BY sequence LIMIT ?"
             )
             statement.arguments = [position, limit]
             var events: [LoggedEvent] = []
@@ -246,7 +246,8 @@ public final class SQLiteDownloadRepo: DownloadStore {
                         sequence: row[0],
                         type: type,
                         downloadID: download.flatMap { UUID(text: $0) },
-                        data: try row.withUnsafeData(atIndex: 3) { data in data.map { Array($0) } ?? [] }
+                        at: row[3],
+                        data: try row.withUnsafeData(atIndex: 4) { data in data.map { Array($0) } ?? [] }
                     )
                 )
             }
