@@ -28,11 +28,18 @@ struct BenchOptions: Sendable {
     var httpDownloads = 1000
     /// Run only `StoreRound` (the event path's store writes, no aria2).
     var storeOnly = false
+    /// `EventsRound` (GET /v1/events fan-out): subscribers, active downloads, sampling window.
+    var eventSubscribers = 200
+    var eventActive = 100
+    var eventSeconds = 30
+    var skipEvents = false
+    var eventsOnly = false
 
     static let usage = """
         usage: torrus-bench [--downloads N] [--active 10,100,500] [--window-seconds 10] [--poll-ms 1000]
                             [--rate BYTES_PER_SEC] [--latency-rate BYTES_PER_SEC] [--skip-latency] [--skip-rpc]
                             [--http-runs 3] [--http-seconds 10] [--http-downloads 1000] [--skip-http] [--store-only]
+                            [--event-subscribers 200] [--event-active 100] [--event-seconds 30] [--skip-events] [--events-only]
         Run from the repository root (it starts Tests/Support/testpeers.py). Everything runs on
         127.0.0.1 in a temporary directory; see docs/benchmarks.md.
           --downloads N        completion-latency sample size (>= 50, default 100)
@@ -50,6 +57,11 @@ struct BenchOptions: Sendable {
           --skip-http          skip the HTTP round (a release torrusd under wrk)
           --store-only         only the store round: progress flushes and unchanged sweeps of the
                                SQLite store, without aria2
+          --event-subscribers N  GET /v1/events streams of the events round (default 200)
+          --event-active N     active (throttled) downloads of the events round (default 100)
+          --event-seconds S    sampling window of the events round (default 30)
+          --skip-events        skip the events round (a release torrusd with N event streams)
+          --events-only        only the events round
         """
 
     /// Parses `arguments` (without the program name). Throws `BenchError.usage` with one line
@@ -90,6 +102,11 @@ struct BenchOptions: Sendable {
             case "--http-runs": options.httpRuns = try integer(flag, 1...50)
             case "--http-seconds": options.httpSeconds = try integer(flag, 1...600)
             case "--http-downloads": options.httpDownloads = try integer(flag, 1...1_000_000)
+            case "--event-subscribers": options.eventSubscribers = try integer(flag, 1...5000)
+            case "--event-active": options.eventActive = try integer(flag, 1...590)
+            case "--event-seconds": options.eventSeconds = try integer(flag, 1...3600)
+            case "--skip-events": options.skipEvents = true
+            case "--events-only": options.eventsOnly = true
             case "--help", "-h": throw .help
             default: throw .usage("unknown argument '\(flag)'")
             }

@@ -159,7 +159,7 @@ struct HTTPBench {
         try await app.runService(gracefulShutdownSignals: [])
     }
 
-    private static func waitForHTTP(_ url: String) async throws {
+    static func waitForHTTP(_ url: String) async throws {
         let deadline = ContinuousClock.now + .seconds(60)
         while ContinuousClock.now < deadline {
             if let output = try? run("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", url]), output == "200" { return }
@@ -190,7 +190,7 @@ struct HTTPBench {
     }
 
     /// torrusd from the same build as this bench (`swift build -c release` builds both).
-    private static func siblingExecutable(_ name: String) throws -> String {
+    static func siblingExecutable(_ name: String) throws -> String {
         let path = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
             .appendingPathComponent(name).path
         guard FileManager.default.isExecutableFile(atPath: path) else {

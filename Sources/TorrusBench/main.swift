@@ -31,6 +31,21 @@ if options.storeOnly {
     }
 }
 
+/// The event stream round (issue 8): a release torrusd of its own, like the HTTP round.
+func runEventsRound(_ options: BenchOptions) async {
+    do {
+        try await EventsRound(options: options).run().print()
+    } catch {
+        Output.error("torrus-bench: \(error)")
+        exit(1)
+    }
+}
+
+if options.eventsOnly {
+    await runEventsRound(options)
+    exit(0)
+}
+
 if !options.skipHTTP {
     do {
         let figures = try await HTTPBench(
@@ -47,6 +62,7 @@ if !options.skipHTTP {
         exit(1)
     }
 }
+if !options.skipEvents { await runEventsRound(options) }
 if options.skipLatency && options.skipRPC { exit(0) }
 
 do {

@@ -77,4 +77,23 @@ import Testing
         #expect(deleted.count == downloads.count)
         #expect(try await repo.lastSequence() == sequence)
     }
+
+    @Test func aBatchSubscriberGetsEachWriteInOnePiece() async throws {
+        let feed = ChangeFeed()
+        let single = feed.subscribe()
+        let batches = feed.subscribeBatches()
+        let downloads = (0..<3).map { _ in makeDownload() }
+        let write = downloads.enumerated().map { index, download in
+            CommittedChange(sequence: Int64(index + 1), change: .created(download), representation: nil)
+        }
+        feed.publish(write)
+        feed.publish(CommittedChange(sequence: 4, change: .deleted(downloads[0]), representation: nil))
+        feed.finish()
+        var received: [[Int64]] = []
+        for await batch in batches { received.append(batch.map(\.sequence)) }
+        #expect(received == [[1, 2, 3], [4]])
+        var each: [Int64] = []
+        for await change in single { each.append(change.sequence) }
+        #expect(each == [1, 2, 3, 4])
+    }
 }

@@ -12,6 +12,8 @@ public struct EventFilter: Sendable, Equatable {
         self.downloads = downloads
     }
 
+    var acceptsAll: Bool { types.isEmpty && downloads.isEmpty }
+
     public func accepts(_ event: LoggedEvent) -> Bool {
         if !types.isEmpty, !types.contains(event.type) { return false }
         if !downloads.isEmpty, let id = event.downloadID, !downloads.contains(id) { return false }

@@ -23,7 +23,8 @@ public final class EventStreams: Service, Sendable {
     let log: any EventLog
     let limits: Limits
     /// Subscribed when made, not when `run` starts: no change committed in between is missed.
-    private let changes: AsyncStream<CommittedChange>
+    /// In batches, one per store write: each stream then wakes once per write.
+    private let changes: AsyncStream<[CommittedChange]>
     private let logger: Logger
     private let state = Mutex(State())
 
@@ -37,7 +38,7 @@ public final class EventStreams: Service, Sendable {
     public init(feed: ChangeFeed, log: any EventLog, limits: Limits = Limits(), logger: Logger) {
         // A large buffer: `run` only hands events over. Should it still fall behind, every stream
         // is reset (their clients resume from the log), never served with a gap.
-        changes = feed.subscribe(buffer: 1 << 16)
+        changes = feed.subscribeBatches(buffer: 1 << 14)
         self.log = log
         self.limits = limits
         self.logger = logger
@@ -101,18 +102,18 @@ public final class EventStreams: Service, Sendable {
             try await withThrowingDiscardingTaskGroup { group in
                 group.addTask { await self.ticking() }
                 var last: Int64?
-                for await committed in changes.cancelOnGracefulShutdown() {
-                    let event = committed.event
-                    if let last, event.sequence != last + 1 {
+                for await batch in changes.cancelOnGracefulShutdown() {
+                    guard let first = batch.first?.sequence else { continue }
+                    if let last, first != last + 1 {
                         logger.warning(
                             "The event streams fell behind the change feed; resetting every stream",
-                            metadata: ["missed": "\(event.sequence - last - 1)"]
+                            metadata: ["missed": "\(first - last - 1)"]
                         )
                         endAll(behind: true)
                     }
-                    last = event.sequence
-                    let frame = EventFrame.event(event)
-                    for subscriber in subscribers() where subscriber.deliver(event, frame) {
+                    last = batch.last?.sequence
+                    let events = batch.map { ($0.event, EventFrame.event($0.event)) }
+                    for subscriber in subscribers() where subscriber.deliver(events) {
                         unsubscribe(subscriber)
                     }
                 }

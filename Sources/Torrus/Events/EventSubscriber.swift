@@ -35,18 +35,20 @@ final class EventSubscriber: Sendable {
         self.capacity = capacity
     }
 
-    /// Queues `event` if the filter accepts it; true when that made the stream fall behind.
-    func deliver(_ event: LoggedEvent, _ frame: ByteBuffer) -> Bool {
-        guard filter.accepts(event) else { return false }
+    /// Queues the events of one write that the filter accepts; true when that made the stream
+    /// fall behind.
+    func deliver(_ events: [(LoggedEvent, ByteBuffer)]) -> Bool {
+        let accepted = filter.acceptsAll ? events : events.filter { filter.accepts($0.0) }
+        guard !accepted.isEmpty else { return false }
         let (waiter, fellBehind) = state.withLock { state -> (CheckedContinuation<Void, Never>?, Bool) in
             guard !state.ended else { return (nil, false) }
-            let fellBehind = state.events.count >= capacity
+            let fellBehind = state.events.count + accepted.count > capacity
             if fellBehind {
                 state.events = []
                 state.behind = true
                 state.ended = true
             } else {
-                state.events.append((event, frame))
+                state.events += accepted
             }
             defer { state.waiter = nil }
             return (state.waiter, fellBehind)

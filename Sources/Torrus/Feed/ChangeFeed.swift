@@ -7,6 +7,7 @@ import Synchronization
 public final class ChangeFeed: Sendable {
     private struct State {
         var subscribers: [UUID: AsyncStream<CommittedChange>.Continuation] = [:]
+        var batchSubscribers: [UUID: AsyncStream<[CommittedChange]>.Continuation] = [:]
         var finished = false
     }
 
@@ -34,18 +35,51 @@ public final class ChangeFeed: Sendable {
         return stream
     }
 
+    /// Like `subscribe`, but each element is what one store write committed, in one piece: for a
+    /// subscriber that hands changes on (the event streams), one wake-up per write, not per change.
+    /// A subscriber that falls `buffer` writes behind loses the oldest.
+    public func subscribeBatches(buffer: Int = 1024) -> AsyncStream<[CommittedChange]> {
+        let (stream, continuation) = AsyncStream.makeStream(of: [CommittedChange].self, bufferingPolicy: .bufferingNewest(buffer))
+        let id = UUID()
+        let added = state.withLock { state in
+            guard !state.finished else { return false }
+            state.batchSubscribers[id] = continuation
+            return true
+        }
+        guard added else {
+            continuation.finish()
+            return stream
+        }
+        continuation.onTermination = { [weak self] _ in
+            self?.state.withLock { _ = $0.batchSubscribers.removeValue(forKey: id) }
+        }
+        return stream
+    }
+
     public func publish(_ change: CommittedChange) {
-        let subscribers = state.withLock { Array($0.subscribers.values) }
-        for subscriber in subscribers { subscriber.yield(change) }
+        publish([change])
+    }
+
+    /// The changes of one store write, in commit order.
+    public func publish(_ changes: [CommittedChange]) {
+        let (subscribers, batchSubscribers) = state.withLock { (Array($0.subscribers.values), Array($0.batchSubscribers.values)) }
+        for subscriber in subscribers {
+            for change in changes { subscriber.yield(change) }
+        }
+        for subscriber in batchSubscribers { subscriber.yield(changes) }
     }
 
     /// Ends every subscription; later subscriptions end at once.
     public func finish() {
-        let subscribers = state.withLock { state in
+        let (subscribers, batchSubscribers) = state.withLock { state in
             state.finished = true
-            defer { state.subscribers = [:] }
-            return Array(state.subscribers.values)
+            defer {
+                state.subscribers = [:]
+                state.batchSubscribers = [:]
+            }
+            return (Array(state.subscribers.values), Array(state.batchSubscribers.values))
         }
         for subscriber in subscribers { subscriber.finish() }
+        for subscriber in batchSubscribers { subscriber.finish() }
     }
 }

@@ -22,8 +22,8 @@ public struct PublishingDownloadRepo: DownloadRepo, EventLog {
         base.reportCommits { changes in
             for committed in changes {
                 if let change = committed.change { cache.wrote(change.download.id, committed.representation) }
-                feed.publish(committed)
             }
+            feed.publish(changes)
         }
     }
 
