@@ -82,13 +82,25 @@ struct EventStreamSession {
                 return
             }
             var buffer = ByteBuffer()
-            for (event, frame) in batch.events {
-                if let position, event.sequence <= position { continue }
-                position = event.sequence
-                let outputs = coalescer.offer(event)
-                // Mostly the event itself, whose frame was built once for every stream.
-                if outputs.count == 1, case .now = outputs[0] {
-                    buffer.writeImmutableBuffer(frame)
+            for written in batch.writes {
+                var outputs: [ProgressCoalescer.Output] = []
+                var asWritten = true
+                for event in written.events {
+                    if let position, event.sequence <= position {
+                        asWritten = false
+                        continue
+                    }
+                    position = event.sequence
+                    let offered = coalescer.offer(event)
+                    if offered.count != 1 { asWritten = false } else if case .late = offered[0] { asWritten = false }
+                    outputs += offered
+                }
+                // Mostly every event goes out as it is: then the frames the hub built for every
+                // stream are sent as they are.
+                if asWritten, buffer.readableBytes == 0 {
+                    buffer = written.frames
+                } else if asWritten {
+                    buffer.writeImmutableBuffer(written.frames)
                 } else {
                     append(outputs, to: &buffer)
                 }

@@ -112,8 +112,8 @@ public final class EventStreams: Service, Sendable {
                         endAll(behind: true)
                     }
                     last = batch.last?.sequence
-                    let events = batch.map { ($0.event, EventFrame.event($0.event)) }
-                    for subscriber in subscribers() where subscriber.deliver(events) {
+                    let written = WrittenEvents(batch.map(\.event))
+                    for subscriber in subscribers() where subscriber.deliver(written) {
                         unsubscribe(subscriber)
                     }
                 }

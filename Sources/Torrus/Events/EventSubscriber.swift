@@ -1,6 +1,21 @@
 import NIOCore
 import Synchronization
 
+/// The events of one store write as streams receive them, with all their frames back to back:
+/// built once by the hub and, in the usual case, written as they are by every stream (one shared
+/// buffer, no copy per stream).
+struct WrittenEvents: Sendable {
+    var events: [LoggedEvent]
+    var frames: ByteBuffer
+
+    init(_ events: [LoggedEvent]) {
+        self.events = events
+        var frames = ByteBuffer()
+        for event in events { EventFrame.append(event, to: &frames) }
+        self.frames = frames
+    }
+}
+
 /// One stream's queue of live events. The hub appends (never waits); the stream takes everything
 /// queued at once and sends it in one write — at 100 progress events a poll, one write per stream
 /// instead of one per event. Bounded: a stream `capacity` events behind is marked as fallen
@@ -12,7 +27,8 @@ final class EventSubscriber: Sendable {
     private let state = Mutex(State())
 
     private struct State {
-        var events: [(LoggedEvent, ByteBuffer)] = []
+        var writes: [WrittenEvents] = []
+        var queued = 0
         var tick = false
         var ended = false
         var behind = false
@@ -21,8 +37,7 @@ final class EventSubscriber: Sendable {
 
     /// What the stream takes in one go.
     struct Batch {
-        /// Each with its frame, built once for every stream.
-        var events: [(LoggedEvent, ByteBuffer)]
+        var writes: [WrittenEvents]
         var tick: Bool
         var ended: Bool
         /// Ended because it fell `capacity` events behind.
@@ -37,18 +52,20 @@ final class EventSubscriber: Sendable {
 
     /// Queues the events of one write that the filter accepts; true when that made the stream
     /// fall behind.
-    func deliver(_ events: [(LoggedEvent, ByteBuffer)]) -> Bool {
-        let accepted = filter.acceptsAll ? events : events.filter { filter.accepts($0.0) }
-        guard !accepted.isEmpty else { return false }
+    func deliver(_ written: WrittenEvents) -> Bool {
+        let accepted = filter.acceptsAll ? written : WrittenEvents(written.events.filter(filter.accepts))
+        guard !accepted.events.isEmpty else { return false }
         let (waiter, fellBehind) = state.withLock { state -> (CheckedContinuation<Void, Never>?, Bool) in
             guard !state.ended else { return (nil, false) }
-            let fellBehind = state.events.count + accepted.count > capacity
+            let fellBehind = state.queued + accepted.events.count > capacity
             if fellBehind {
-                state.events = []
+                state.writes = []
+                state.queued = 0
                 state.behind = true
                 state.ended = true
             } else {
-                state.events += accepted
+                state.writes.append(accepted)
+                state.queued += accepted.events.count
             }
             defer { state.waiter = nil }
             return (state.waiter, fellBehind)
@@ -71,7 +88,8 @@ final class EventSubscriber: Sendable {
             state.ended = true
             if behind {
                 state.behind = true
-                state.events = []
+                state.writes = []
+                state.queued = 0
             }
             defer { state.waiter = nil }
             return state.waiter
@@ -82,18 +100,19 @@ final class EventSubscriber: Sendable {
     func take() async -> Batch {
         while true {
             let batch = state.withLock { state -> Batch? in
-                guard !state.events.isEmpty || state.tick || state.ended else { return nil }
+                guard !state.writes.isEmpty || state.tick || state.ended else { return nil }
                 defer {
-                    state.events = []
+                    state.writes = []
+                    state.queued = 0
                     state.tick = false
                 }
-                return Batch(events: state.events, tick: state.tick, ended: state.ended, behind: state.behind)
+                return Batch(writes: state.writes, tick: state.tick, ended: state.ended, behind: state.behind)
             }
             if let batch { return batch }
             await withTaskCancellationHandler {
                 await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
                     let ready = state.withLock { state in
-                        if !state.events.isEmpty || state.tick || state.ended || Task.isCancelled { return true }
+                        if !state.writes.isEmpty || state.tick || state.ended || Task.isCancelled { return true }
                         state.waiter = waiter
                         return false
                     }
