@@ -146,6 +146,27 @@ import Testing
         }
     }
 
+    /// Progress within one second is held back, never lost: the last value always arrives.
+    @Test func progressInOneSecondIsCoalescedAndTheLastValueArrives() async throws {
+        let download = makeDownload()
+        _ = try await repo.insert(download)
+        var limits = EventStreams.Limits()
+        limits.heartbeat = .milliseconds(200)  // ticks every 100 ms
+        try await withStreams(limits) { streams in
+            let output = Output()
+            let session = open(streams, after: 1, into: output)
+            defer { session.cancel() }
+            try await eventually("the stream to subscribe") { streams.subscriberCount == 1 }
+            for length in 1...5 {
+                _ = try await repo.update(download.id) { $0.progress.completedLength = Int64(length) }
+            }
+            try await eventually("the last value") { output.frames.last?.contains(#""completedLength":5"#) == true }
+            let progress = output.frames.filter { $0.contains("event: download.progress") }
+            #expect(progress.count < 5, "coalesced: \(progress.count)")
+            #expect(progress.first?.hasPrefix("id: 2\n") == true, "the first goes out at once, with its id")
+        }
+    }
+
     @Test func aQuietStreamSendsHeartbeats() async throws {
         var limits = EventStreams.Limits()
         limits.heartbeat = .milliseconds(200)

@@ -35,6 +35,7 @@ struct EventStreamSession {
     private func stream(stop: StopSignal, write: (ByteBuffer) async throws -> Void) async throws {
         let clock = ContinuousClock()
         var lastWrite = clock.now
+        // For the replay only: live events come coalesced by the hub.
         var coalescer = ProgressCoalescer()
         func send(_ buffer: ByteBuffer) async throws {
             guard buffer.readableBytes > 0 else { return }
@@ -61,6 +62,8 @@ struct EventStreamSession {
                 }
                 var buffer = ByteBuffer()
                 for event in page.events where filter.accepts(event) { append(coalescer.offer(event), to: &buffer) }
+                // What it held is history: its second is over.
+                append(coalescer.due(nowMicroseconds: Date.nowMicroseconds()), to: &buffer)
                 try await send(buffer)
                 position = page.events.last?.sequence ?? position
                 if page.events.count < Self.page { return position }
@@ -83,31 +86,18 @@ struct EventStreamSession {
             }
             var buffer = ByteBuffer()
             for written in batch.writes {
-                var outputs: [ProgressCoalescer.Output] = []
-                var asWritten = true
-                for event in written.events {
-                    if let position, event.sequence <= position {
-                        asWritten = false
-                        continue
-                    }
-                    position = event.sequence
-                    let offered = coalescer.offer(event)
-                    if offered.count != 1 { asWritten = false } else if case .late = offered[0] { asWritten = false }
-                    outputs += offered
+                // The live events were coalesced by the hub, once for every stream. Only those the
+                // log already gave this stream (just after it subscribed) are left out.
+                var frames = written.frames
+                if !written.late, let position, let first = written.events.first, first.sequence <= position {
+                    let fresh = written.events.filter { $0.sequence > position }
+                    frames = WrittenEvents(fresh).frames
                 }
-                // Mostly every event goes out as it is: then the frames the hub built for every
-                // stream are sent as they are.
-                if asWritten, buffer.readableBytes == 0 {
-                    buffer = written.frames
-                } else if asWritten {
-                    buffer.writeImmutableBuffer(written.frames)
-                } else {
-                    append(outputs, to: &buffer)
-                }
+                if !written.late, let last = written.events.last { position = max(position ?? last.sequence, last.sequence) }
+                if buffer.readableBytes == 0 { buffer = frames } else { buffer.writeImmutableBuffer(frames) }
             }
-            if batch.tick {
-                if coalescer.isHolding { append(coalescer.due(nowMicroseconds: Date.nowMicroseconds()), to: &buffer) }
-                if buffer.readableBytes == 0, clock.now - lastWrite >= streams.limits.heartbeat { buffer = EventFrame.heartbeat }
+            if batch.tick, buffer.readableBytes == 0, clock.now - lastWrite >= streams.limits.heartbeat {
+                buffer = EventFrame.heartbeat
             }
             try await send(buffer)
             if batch.ended { return }

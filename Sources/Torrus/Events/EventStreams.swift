@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import NIOCore
 import ServiceLifecycle
@@ -22,6 +23,9 @@ public final class EventStreams: Service, Sendable {
 
     let log: any EventLog
     let limits: Limits
+    /// One for all live streams: each decision (send now, hold, send late) is made once, not once
+    /// per stream, so every stream sends the same frames (`WrittenEvents`).
+    private let coalescer = Mutex(ProgressCoalescer())
     /// Subscribed when made, not when `run` starts: no change committed in between is missed.
     /// In batches, one per store write: each stream then wakes once per write.
     private let changes: AsyncStream<[CommittedChange]>
@@ -112,9 +116,8 @@ public final class EventStreams: Service, Sendable {
                         endAll(behind: true)
                     }
                     last = batch.last?.sequence
-                    let written = WrittenEvents(batch.map(\.event))
-                    for subscriber in subscribers() where subscriber.deliver(written) {
-                        unsubscribe(subscriber)
+                    coalescer.withLock { coalescer in
+                        hand(batch.flatMap { coalescer.offer($0.event) })
                     }
                 }
                 group.cancelAll()
@@ -128,7 +131,38 @@ public final class EventStreams: Service, Sendable {
     private func ticking() async {
         while true {
             do { try await Task.sleep(for: tick) } catch { return }
+            coalescer.withLock { coalescer in
+                if coalescer.isHolding { hand(coalescer.due(nowMicroseconds: Date.nowMicroseconds())) }
+            }
             for subscriber in subscribers() { subscriber.tick() }
+        }
+    }
+
+    /// Hands what the coalescer let out to every stream, in runs of events sent with their id and
+    /// runs of late ones (without). Called under the coalescer's lock, so streams get events in
+    /// the order it decided them.
+    private func hand(_ outputs: [ProgressCoalescer.Output]) {
+        var runs: [WrittenEvents] = []
+        var current: [LoggedEvent] = []
+        var late = false
+        for output in outputs {
+            let (event, isLate) =
+                switch output {
+                case .now(let event): (event, false)
+                case .late(let event): (event, true)
+                }
+            if isLate != late, !current.isEmpty {
+                runs.append(WrittenEvents(current, late: late))
+                current = []
+            }
+            late = isLate
+            current.append(event)
+        }
+        if !current.isEmpty { runs.append(WrittenEvents(current, late: late)) }
+        guard !runs.isEmpty else { return }
+        let subscribers = subscribers()
+        for written in runs {
+            for subscriber in subscribers where subscriber.deliver(written) { unsubscribe(subscriber) }
         }
     }
 

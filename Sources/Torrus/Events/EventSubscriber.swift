@@ -6,12 +6,15 @@ import Synchronization
 /// buffer, no copy per stream).
 struct WrittenEvents: Sendable {
     var events: [LoggedEvent]
+    /// Held back by the coalescer and sent after newer events: without ids.
+    var late: Bool
     var frames: ByteBuffer
 
-    init(_ events: [LoggedEvent]) {
+    init(_ events: [LoggedEvent], late: Bool = false) {
         self.events = events
+        self.late = late
         var frames = ByteBuffer()
-        for event in events { EventFrame.append(event, to: &frames) }
+        for event in events { EventFrame.append(event, withID: !late, to: &frames) }
         self.frames = frames
     }
 }
@@ -53,7 +56,7 @@ final class EventSubscriber: Sendable {
     /// Queues the events of one write that the filter accepts; true when that made the stream
     /// fall behind.
     func deliver(_ written: WrittenEvents) -> Bool {
-        let accepted = filter.acceptsAll ? written : WrittenEvents(written.events.filter(filter.accepts))
+        let accepted = filter.acceptsAll ? written : WrittenEvents(written.events.filter(filter.accepts), late: written.late)
         guard !accepted.events.isEmpty else { return false }
         let (waiter, fellBehind) = state.withLock { state -> (CheckedContinuation<Void, Never>?, Bool) in
             guard !state.ended else { return (nil, false) }

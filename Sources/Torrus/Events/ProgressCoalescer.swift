@@ -1,7 +1,8 @@
 import Foundation
 
-/// At most one `download.progress` event per download per second (of commit time) on one
-/// stream. A progress event committed in a second that already had one is held back — a later one
+/// At most one `download.progress` event per download per second (of commit time) on a stream:
+/// one coalescer decides for every live stream (`EventStreams`), and each replay from the log has
+/// its own. A progress event committed in a second that already had one is held back — a later one
 /// replaces it — and sent once that second is over (`due`), so a client never keeps a stale value.
 /// Seconds of commit time, not of sending: with the default 1 s poll, one progress a second is
 /// what is committed, and the varying time a stream takes to send must not hold half of them back.
