@@ -18,32 +18,25 @@ public final class ChangeFeed: Sendable {
     /// A stream of changes published from now on. It ends when the feed finishes or the
     /// subscriber stops iterating. A subscriber that falls `buffer` changes behind loses the oldest.
     public func subscribe(buffer: Int = 4096) -> AsyncStream<CommittedChange> {
-        let (stream, continuation) = AsyncStream.makeStream(of: CommittedChange.self, bufferingPolicy: .bufferingNewest(buffer))
-        let id = UUID()
-        let added = state.withLock { state in
-            guard !state.finished else { return false }
-            state.subscribers[id] = continuation
-            return true
-        }
-        guard added else {
-            continuation.finish()
-            return stream
-        }
-        continuation.onTermination = { [weak self] _ in
-            self?.state.withLock { _ = $0.subscribers.removeValue(forKey: id) }
-        }
-        return stream
+        add(buffer: buffer, at: \.subscribers)
     }
 
     /// Like `subscribe`, but each element is what one store write committed, in one piece: for a
     /// subscriber that hands changes on (the event streams), one wake-up per write, not per change.
     /// A subscriber that falls `buffer` writes behind loses the oldest.
     public func subscribeBatches(buffer: Int = 1024) -> AsyncStream<[CommittedChange]> {
-        let (stream, continuation) = AsyncStream.makeStream(of: [CommittedChange].self, bufferingPolicy: .bufferingNewest(buffer))
+        add(buffer: buffer, at: \.batchSubscribers)
+    }
+
+    private func add<Element>(
+        buffer: Int,
+        at subscribers: WritableKeyPath<State, [UUID: AsyncStream<Element>.Continuation]> & Sendable
+    ) -> AsyncStream<Element> {
+        let (stream, continuation) = AsyncStream.makeStream(of: Element.self, bufferingPolicy: .bufferingNewest(buffer))
         let id = UUID()
         let added = state.withLock { state in
             guard !state.finished else { return false }
-            state.batchSubscribers[id] = continuation
+            state[keyPath: subscribers][id] = continuation
             return true
         }
         guard added else {
@@ -51,7 +44,7 @@ public final class ChangeFeed: Sendable {
             return stream
         }
         continuation.onTermination = { [weak self] _ in
-            self?.state.withLock { _ = $0.batchSubscribers.removeValue(forKey: id) }
+            self?.state.withLock { _ = $0[keyPath: subscribers].removeValue(forKey: id) }
         }
         return stream
     }
