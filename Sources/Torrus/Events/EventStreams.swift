@@ -116,6 +116,8 @@ public final class EventStreams: Service, Sendable {
                         endAll(behind: true)
                     }
                     last = batch.last?.sequence
+                    // Nobody listening (the usual case): nothing to decide or build.
+                    guard subscriberCount > 0 else { continue }
                     coalescer.withLock { coalescer in
                         hand(batch.flatMap { coalescer.offer($0.event) })
                     }
