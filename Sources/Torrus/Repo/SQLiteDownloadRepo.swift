@@ -293,7 +293,7 @@ public final class SQLiteDownloadRepo: DownloadStore {
                         )
                     }
                     let event = numbered.event
-                    try insert.execute(arguments: [event.sequence, event.type.rawValue, event.downloadID?.uuidString, at, Data(event.data)])
+                    try insert.execute(arguments: [event.sequence, event.type.rawValue, event.downloadID?.lowercasedString, at, Data(event.data)])
                     committed.append(numbered)
                 }
                 let last = first + Int64(entries.count) - 1
