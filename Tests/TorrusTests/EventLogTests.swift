@@ -88,12 +88,7 @@ import Testing
     @Test func eventsOlderThanTheRetentionAgeAreDropped() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let path = directory.path + "/torrus.sqlite"
-        do {
-            let repo = try SQLiteDownloadRepo(path: path, encoding: .v1JSON)
-            for _ in 0..<3 { _ = try await repo.insert(makeDownload()) }
-            try repo.close()
-        }
+        let path = try await closedSQLiteStore(in: directory, downloads: 3)
         // Time must pass for events to age; nothing else is waited for.
         try await Task.sleep(for: .milliseconds(300))
         let reopened = try SQLiteDownloadRepo(path: path, encoding: .v1JSON, eventRetention: EventRetention(age: .milliseconds(100)))

@@ -382,12 +382,7 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible {
     @Test func sequenceNumbersSurviveReopening() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let path = directory.path + "/torrus.sqlite"
-        do {
-            let repo = try SQLiteDownloadRepo(path: path, encoding: .v1JSON)
-            for _ in 0..<3 { _ = try await repo.insert(makeDownload()) }
-            try repo.close()
-        }
+        let path = try await closedSQLiteStore(in: directory, downloads: 3)
         let reopened = try SQLiteDownloadRepo(path: path, encoding: .v1JSON)
         defer { try? reopened.close() }
         #expect(reopened.lastSequence() == 3)

@@ -68,3 +68,13 @@ func makeDownload(
         createdAt: createdAt
     )
 }
+
+/// A closed SQLite store in `directory` that holds `count` new downloads (changes 1 to `count`);
+/// returns its path, to be opened again.
+func closedSQLiteStore(in directory: TemporaryDirectory, downloads count: Int) async throws -> String {
+    let path = directory.path + "/torrus.sqlite"
+    let repo = try SQLiteDownloadRepo(path: path, encoding: .v1JSON)
+    for _ in 0..<count { _ = try await repo.insert(makeDownload()) }
+    try repo.close()
+    return path
+}
