@@ -65,7 +65,7 @@ import Testing
         download.name = "a\nb\r\n\ndata: fake\u{0}"
         let event = EventPayload.event(for: .created(download), representation: nil, at: Self.at)
         #expect(!event.data.contains(UInt8(ascii: "\n")) && !event.data.contains(UInt8(ascii: "\r")) && !event.data.contains(0))
-        let frame = String(buffer: EventFrame.event(event.numbered(7)))
+        let frame = String(buffer: WrittenEvents([event.numbered(7)]).frames)
         #expect(frame.hasPrefix("id: 7\nevent: download.created\ndata: {"))
         #expect(frame.hasSuffix("}\n\n"))
         #expect(frame.components(separatedBy: "\n").count == 5)

@@ -31,11 +31,11 @@ public enum DownloadJSON {
         out.append(contentsOf: #","files":"#.utf8)
         appendFiles(download.files, to: &out)
         out.append(contentsOf: #","gid":"#.utf8)
-        appendGID(download.gid, to: &out)
+        JSONText.optionalString(download.gid?.rawValue, to: &out)
         out.append(contentsOf: #","id":""#.utf8)
         download.id.appendLowercased(to: &out)
         out.append(contentsOf: #"","name":"#.utf8)
-        appendName(download.name, to: &out)
+        JSONText.optionalString(download.name, to: &out)
         out.append(contentsOf: #","progress":"#.utf8)
         appendProgress(download.progress, to: &out)
         out.append(contentsOf: #","source":"#.utf8)
@@ -64,14 +64,6 @@ public enum DownloadJSON {
             out.append(UInt8(ascii: "}"))
         }
         out.append(UInt8(ascii: "]"))
-    }
-
-    static func appendGID(_ gid: GID?, to out: inout [UInt8]) {
-        if let gid { JSONText.string(gid.rawValue, to: &out) } else { out.append(contentsOf: "null".utf8) }
-    }
-
-    static func appendName(_ name: String?, to out: inout [UInt8]) {
-        if let name { JSONText.string(name, to: &out) } else { out.append(contentsOf: "null".utf8) }
     }
 
     static func appendProgress(_ progress: DownloadProgress, to out: inout [UInt8]) {

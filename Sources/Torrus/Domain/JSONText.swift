@@ -26,6 +26,11 @@ enum JSONText {
         out.append(UInt8(ascii: "\""))
     }
 
+    /// A string, or `null` for nil.
+    static func optionalString(_ value: String?, to out: inout [UInt8]) {
+        if let value { string(value, to: &out) } else { out.append(contentsOf: "null".utf8) }
+    }
+
     /// Decimal digits; up to 15 of them (any real length or speed) fit a small string, so this
     /// allocates nothing.
     static func number(_ value: Int64, to out: inout [UInt8]) {

@@ -5,23 +5,21 @@ import NIOCore
 enum EventFrame {
     /// `id: <sequence>`, `event: <type>`, `data: <json>`. Without the id for an event sent after
     /// newer ones (`ProgressCoalescer`): an id must never move a client's position back.
-    static func event(_ event: LoggedEvent, withID: Bool = true) -> ByteBuffer {
-        var buffer = ByteBuffer()
-        append(event, withID: withID, to: &buffer)
-        return buffer
-    }
-
     static func append(_ event: LoggedEvent, withID: Bool = true, to buffer: inout ByteBuffer) {
         buffer.reserveCapacity(minimumWritableBytes: event.data.count + 64)
-        if withID {
+        append(id: withID ? event.sequence : nil, type: event.type, data: event.data, to: &buffer)
+    }
+
+    private static func append(id: Int64?, type: EventType, data: [UInt8], to buffer: inout ByteBuffer) {
+        if let id {
             buffer.writeStaticString("id: ")
-            buffer.writeString(String(event.sequence))
+            buffer.writeString(String(id))
             buffer.writeStaticString("\n")
         }
         buffer.writeStaticString("event: ")
-        buffer.writeString(event.type.rawValue)
+        buffer.writeString(type.rawValue)
         buffer.writeStaticString("\ndata: ")
-        buffer.writeBytes(event.data)
+        buffer.writeBytes(data)
         buffer.writeStaticString("\n\n")
     }
 
@@ -32,14 +30,7 @@ enum EventFrame {
         JSONText.string(reason, to: &data)
         data.append(UInt8(ascii: "}"))
         var buffer = ByteBuffer()
-        if let id {
-            buffer.writeStaticString("id: ")
-            buffer.writeString(String(id))
-            buffer.writeStaticString("\n")
-        }
-        buffer.writeStaticString("event: reset\ndata: ")
-        buffer.writeBytes(data)
-        buffer.writeStaticString("\n\n")
+        append(id: id, type: .reset, data: data, to: &buffer)
         return buffer
     }
 

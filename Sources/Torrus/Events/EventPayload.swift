@@ -40,10 +40,10 @@ public enum EventPayload {
             out.append(contentsOf: #","files":"#.utf8)
             DownloadJSON.appendFiles(new.files, to: &out)
             out.append(contentsOf: #","gid":"#.utf8)
-            DownloadJSON.appendGID(new.gid, to: &out)
+            JSONText.optionalString(new.gid?.rawValue, to: &out)
             appendID(new.id, to: &out)
             out.append(contentsOf: #","name":"#.utf8)
-            DownloadJSON.appendName(new.name, to: &out)
+            JSONText.optionalString(new.name, to: &out)
             if old.progress != new.progress {
                 out.append(contentsOf: #","progress":"#.utf8)
                 DownloadJSON.appendProgress(new.progress, to: &out)

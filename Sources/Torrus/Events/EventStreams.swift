@@ -7,8 +7,9 @@ import Synchronization
 /// The clients of `/v1/events`: reads the change feed and hands each committed event to every
 /// open stream, through a bounded buffer of its own. Handing over never waits: a stream whose
 /// buffer is full is marked as fallen behind and ended (it sends `reset`), and nobody else — the
-/// reconciler least of all — notices. Also ticks every stream, for heartbeats and held-back
-/// progress (`ProgressCoalescer`), and caps how many streams may be open at once.
+/// reconciler least of all — notices. It coalesces progress once for every stream
+/// (`ProgressCoalescer`), lets held-back progress out on a ticker that also wakes quiet streams
+/// for their heartbeats, and caps how many streams may be open at once.
 public final class EventStreams: Service, Sendable {
     public struct Limits: Sendable, Equatable {
         /// Open streams at most (per API token: Torrus has one). Beyond it, 429.
@@ -48,8 +49,8 @@ public final class EventStreams: Service, Sendable {
         self.logger = logger
     }
 
-    /// How often streams are ticked: held-back progress goes out at most this late after its
-    /// second is over.
+    /// How often the ticker runs: held-back progress goes out at most this late after its second
+    /// is over.
     var tick: Duration { min(.milliseconds(500), limits.heartbeat / 2) }
 
     // MARK: streams
@@ -129,13 +130,18 @@ public final class EventStreams: Service, Sendable {
         }
     }
 
-    /// Until cancelled.
+    /// Until cancelled. Held-back progress is let out every `tick`; streams are woken (to send a
+    /// heartbeat if they have been quiet) only every half heartbeat, not on every tick.
     private func ticking() async {
+        var sinceStreamsTicked = Duration.zero
         while true {
             do { try await Task.sleep(for: tick) } catch { return }
             coalescer.withLock { coalescer in
                 if coalescer.isHolding { hand(coalescer.due(nowMicroseconds: Date.nowMicroseconds())) }
             }
+            sinceStreamsTicked += tick
+            guard sinceStreamsTicked >= limits.heartbeat / 2 else { continue }
+            sinceStreamsTicked = .zero
             for subscriber in subscribers() { subscriber.tick() }
         }
     }

@@ -17,6 +17,11 @@ public struct CommittedChange: Sendable, Equatable {
         self.event = event
     }
 
+    /// A numbered event of the downloader itself (no download changed).
+    public static func downloaderEvent(_ type: EventType, sequence: Int64, at microseconds: Int64) -> CommittedChange {
+        CommittedChange(change: nil, representation: nil, event: EventPayload.downloaderEvent(type, at: microseconds).numbered(sequence))
+    }
+
     /// A numbered download change with the event it makes (tests, and stores that number here).
     public init(sequence: Int64, change: DownloadChange, representation: [UInt8]?, at microseconds: Int64 = 0) {
         self.init(

@@ -113,13 +113,7 @@ public actor InMemoryDownloadRepo: DownloadStore {
 
     public func logDownloaderEvent(_ type: EventType) {
         sequence += 1
-        append([
-            CommittedChange(
-                change: nil,
-                representation: nil,
-                event: EventPayload.downloaderEvent(type, at: Date.nowMicroseconds()).numbered(sequence)
-            )
-        ])
+        append([.downloaderEvent(type, sequence: sequence, at: Date.nowMicroseconds())])
     }
 
     public func events(after position: Int64, limit: Int) -> EventLogPage {

@@ -281,17 +281,12 @@ public final class SQLiteDownloadRepo: DownloadStore {
                 let at = Date.nowMicroseconds()
                 let insert = try db.cachedStatement(sql: "INSERT INTO event (sequence, type, download, at, data) VALUES (?, ?, ?, ?, ?)")
                 for (offset, entry) in entries.enumerated() {
-                    let numbered: CommittedChange
-                    switch entry {
-                    case .change(let change, let json):
-                        numbered = CommittedChange(sequence: first + Int64(offset), change: change, representation: json, at: at)
-                    case .downloader(let type):
-                        numbered = CommittedChange(
-                            change: nil,
-                            representation: nil,
-                            event: EventPayload.downloaderEvent(type, at: at).numbered(first + Int64(offset))
-                        )
-                    }
+                    let sequence = first + Int64(offset)
+                    let numbered: CommittedChange =
+                        switch entry {
+                        case .change(let change, let json): CommittedChange(sequence: sequence, change: change, representation: json, at: at)
+                        case .downloader(let type): .downloaderEvent(type, sequence: sequence, at: at)
+                        }
                     let event = numbered.event
                     try insert.execute(arguments: [event.sequence, event.type.rawValue, event.downloadID?.lowercasedString, at, Data(event.data)])
                     committed.append(numbered)
