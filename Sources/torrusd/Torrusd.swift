@@ -51,6 +51,20 @@ struct Torrusd: AsyncParsableCommand {
     var eventsRetain: String?
     @Option(help: "Hours the SQLite event log keeps an event at most (TORRUS_EVENTS_RETAIN_HOURS, default 168).")
     var eventsRetainHours: String?
+    @Option(help: "Webhook targets, a JSON array of {url, secret, types, downloads} (TORRUS_WEBHOOKS). Prefer the variable: flags show up in ps.")
+    var webhooks: String?
+    @Option(help: "One webhook attempt's limit in ms (TORRUS_WEBHOOK_TIMEOUT_MS, default 10000).")
+    var webhookTimeoutMs: String?
+    @Option(help: "Attempts per webhook message before it fails (TORRUS_WEBHOOK_MAX_ATTEMPTS, default 12).")
+    var webhookMaxAttempts: String?
+    @Option(help: "Wait before the first webhook retry in ms, doubling each time (TORRUS_WEBHOOK_RETRY_BASE_MS, default 1000).")
+    var webhookRetryBaseMs: String?
+    @Option(help: "Longest wait between webhook retries in ms (TORRUS_WEBHOOK_RETRY_MAX_MS, default 900000).")
+    var webhookRetryMaxMs: String?
+    @Option(help: "Messages failing in a row that pause a webhook target (TORRUS_WEBHOOK_PAUSE_AFTER, default 5).")
+    var webhookPauseAfter: String?
+    @Option(help: "Webhook messages in flight per target (TORRUS_WEBHOOK_CONCURRENCY, default 8).")
+    var webhookConcurrency: String?
     @Option(help: "aria2 JSON-RPC URL (ARIA2_RPC_URL); unset, torrusd runs its own aria2c.")
     var aria2RpcUrl: String?
     @Option(help: "aria2 RPC secret (ARIA2_SECRET). Prefer the variable: flags show up in ps.")
@@ -137,6 +151,9 @@ struct Torrusd: AsyncParsableCommand {
             (.dataDirectory, dataDir), (.storage, storage), (.downloadRoots, downloadRoots), (.client, client),
             (.noopDuration, noopDurationMs), (.eventsMaxStreams, eventsMaxStreams), (.eventsBuffer, eventsBuffer),
             (.eventsHeartbeat, eventsHeartbeatMs), (.eventsRetain, eventsRetain), (.eventsRetainHours, eventsRetainHours),
+            (.webhooks, webhooks), (.webhookTimeout, webhookTimeoutMs), (.webhookMaxAttempts, webhookMaxAttempts),
+            (.webhookRetryBase, webhookRetryBaseMs), (.webhookRetryMax, webhookRetryMaxMs), (.webhookPauseAfter, webhookPauseAfter),
+            (.webhookConcurrency, webhookConcurrency),
             (.aria2RPCURL, aria2RpcUrl), (.aria2Secret, aria2Secret),
             (.aria2PollMilliseconds, aria2PollMs), (.aria2TimeoutMilliseconds, aria2TimeoutMs),
             (.aria2Executable, aria2c), (.aria2ExtraArguments, aria2cArgs), (.aria2Push, aria2Push),

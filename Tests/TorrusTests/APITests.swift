@@ -78,6 +78,16 @@ import Testing
         let router = buildRouter(
             service: DownloadService(repo: repo, downloader: downloader, roots: try DownloadRoots([root.path])),
             streams: EventStreams(feed: ChangeFeed(), log: repo, logger: logs.logger()),
+            webhooks: WebhookService(
+                deliveries: WebhookDeliveries(
+                    store: repo,
+                    feed: ChangeFeed(),
+                    sender: CurlHTTPClient(),
+                    policy: WebhookPolicy(),
+                    configured: [],
+                    logger: logs.logger()
+                )
+            ),
             apiToken: Self.token,
             readiness: Readiness { Readiness.Report(ready: false, error: "The download store is not available.") },
             metrics: PrometheusCollectorRegistry()

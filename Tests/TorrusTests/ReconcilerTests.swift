@@ -18,6 +18,15 @@ final class CountingRepo: DownloadStore {
     func lastSequence() async throws -> Int64 { try await base.lastSequence() }
     func logDownloaderEvent(_ type: EventType) async throws { try await base.logDownloaderEvent(type) }
     func events(after sequence: Int64, limit: Int) async throws -> EventLogPage { try await base.events(after: sequence, limit: limit) }
+    func createWebhook(_ webhook: Webhook) async throws -> Webhook { try await base.createWebhook(webhook) }
+    func webhooks() async throws -> [Webhook] { try await base.webhooks() }
+    func webhook(_ id: UUID) async throws -> Webhook? { try await base.webhook(id) }
+    func updateWebhook(_ id: UUID, _ mutate: @escaping @Sendable (inout Webhook) throws -> Void) async throws -> Webhook? {
+        try await base.updateWebhook(id, mutate)
+    }
+    func deleteWebhook(_ id: UUID) async throws -> Webhook? { try await base.deleteWebhook(id) }
+    func recordDeliveries(_ id: UUID, _ report: DeliveryReport) async throws { try await base.recordDeliveries(id, report) }
+    func deliveries(of id: UUID, limit: Int) async throws -> [WebhookAttempt] { try await base.deliveries(of: id, limit: limit) }
 
     func get(_ id: UUID) async throws -> Download? { try await base.get(id) }
     func list() async throws -> [Download] { try await base.list() }

@@ -36,6 +36,21 @@ public func buildApplication(
     streamsLogger[metadataKey: "component"] = "events"
     let streams = EventStreams(feed: feed, log: repo, limits: configuration.eventStreams, logger: streamsLogger)
 
+    var webhooksLogger = logger
+    webhooksLogger[metadataKey: "component"] = "webhooks"
+    // Its own libcurl client: a slow receiver must not hold up calls to aria2.
+    let webhookClient = CurlHTTPClient(maxConnectionsPerHost: configuration.webhookPolicy.concurrency)
+    let webhooks = WebhookDeliveries(
+        store: store,
+        feed: feed,
+        sender: webhookClient,
+        policy: configuration.webhookPolicy,
+        configured: configuration.webhooks,
+        logger: webhooksLogger
+    )
+    // Before the event path: stopped after it (its last changes are still delivered or kept).
+    services.append(webhooks)
+
     let reporter = ChannelReporter()
     // Shared by the service (records commands) and the reconciler (drops answers they outdate).
     let commands = CommandLog()
@@ -89,6 +104,7 @@ public func buildApplication(
     let router = buildRouter(
         service: DownloadService(repo: repo, downloader: downloader, roots: roots, commands: commands),
         streams: streams,
+        webhooks: WebhookService(deliveries: webhooks),
         apiToken: configuration.insecureNoAuth ? nil : configuration.apiToken,
         readiness: readiness,
         metrics: metrics
@@ -204,6 +220,7 @@ private func aria2Parts(
 public func buildRouter(
     service: DownloadService,
     streams: EventStreams,
+    webhooks: WebhookService,
     apiToken: String?,
     readiness: Readiness,
     metrics: PrometheusCollectorRegistry
@@ -222,6 +239,7 @@ public func buildRouter(
     if let apiToken { v1.add(middleware: BearerAuthMiddleware(token: apiToken)) }
     DownloadsController(service: service).addRoutes(to: v1, at: "/v1", table: routes)
     EventsController(streams: streams).addRoutes(to: v1, at: "/v1", table: routes)
+    WebhooksController(service: webhooks).addRoutes(to: v1, at: "/v1", table: routes)
     return router
 }
 

@@ -39,6 +39,10 @@ public struct TorrusConfiguration: Sendable, Equatable {
     public var eventStreams = EventStreams.Limits()
     /// How much of the event log the SQLite store keeps (the in-memory store keeps 10,000 events).
     public var eventRetention = EventRetention()
+    /// Webhook targets from `TORRUS_WEBHOOKS` (more come through the API).
+    public var webhooks: [ConfiguredWebhook] = []
+    /// Timeouts, retries and pausing of webhook deliveries.
+    public var webhookPolicy = WebhookPolicy()
 
     public init() {}
 
@@ -62,6 +66,13 @@ public struct TorrusConfiguration: Sendable, Equatable {
         case eventsHeartbeat = "TORRUS_EVENTS_HEARTBEAT_MS"
         case eventsRetain = "TORRUS_EVENTS_RETAIN"
         case eventsRetainHours = "TORRUS_EVENTS_RETAIN_HOURS"
+        case webhooks = "TORRUS_WEBHOOKS"
+        case webhookTimeout = "TORRUS_WEBHOOK_TIMEOUT_MS"
+        case webhookMaxAttempts = "TORRUS_WEBHOOK_MAX_ATTEMPTS"
+        case webhookRetryBase = "TORRUS_WEBHOOK_RETRY_BASE_MS"
+        case webhookRetryMax = "TORRUS_WEBHOOK_RETRY_MAX_MS"
+        case webhookPauseAfter = "TORRUS_WEBHOOK_PAUSE_AFTER"
+        case webhookConcurrency = "TORRUS_WEBHOOK_CONCURRENCY"
         case aria2RPCURL = "ARIA2_RPC_URL"
         case aria2Secret = "ARIA2_SECRET"
         case aria2PollMilliseconds = "ARIA2_POLL_MS"
@@ -116,6 +127,21 @@ public struct TorrusConfiguration: Sendable, Equatable {
         eventStreams.heartbeat = try milliseconds(.eventsHeartbeat, range: 100...3_600_000) ?? eventStreams.heartbeat
         eventRetention.count = try number(.eventsRetain, range: 1000...100_000_000) ?? eventRetention.count
         if let hours = try number(.eventsRetainHours, range: 1...87_600) { eventRetention.age = .seconds(hours * 3600) }
+        if let raw = value(.webhooks) {
+            do {
+                webhooks = try ConfiguredWebhook.parse(raw)
+            } catch let error as TorrusError {
+                throw ConfigurationError(.webhooks, "is not valid: \(error.message)")
+            } catch {
+                throw ConfigurationError(.webhooks, "is not valid")
+            }
+        }
+        webhookPolicy.timeout = try milliseconds(.webhookTimeout, range: 100...600_000) ?? webhookPolicy.timeout
+        webhookPolicy.maxAttempts = try number(.webhookMaxAttempts, range: 1...100) ?? webhookPolicy.maxAttempts
+        webhookPolicy.retryBase = try milliseconds(.webhookRetryBase, range: 10...3_600_000) ?? webhookPolicy.retryBase
+        webhookPolicy.maxDelay = try milliseconds(.webhookRetryMax, range: 10...86_400_000) ?? webhookPolicy.maxDelay
+        webhookPolicy.pauseAfter = try number(.webhookPauseAfter, range: 1...1_000_000) ?? webhookPolicy.pauseAfter
+        webhookPolicy.concurrency = try number(.webhookConcurrency, range: 1...256) ?? webhookPolicy.concurrency
         apiToken = value(.apiToken)
         func flag(_ key: Key) throws(ConfigurationError) -> Bool? {
             guard let raw = value(key) else { return nil }

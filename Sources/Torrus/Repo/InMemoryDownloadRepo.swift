@@ -2,7 +2,8 @@ import Foundation
 import NIOCore
 import Synchronization
 
-/// Development and test store: everything in one actor, gone when the process ends. The actor
+/// Development and test store: everything in one actor, gone when the process ends (webhook
+/// targets made through the API too). The actor
 /// serialises writes; each reports its changes before it returns, so in commit order.
 public actor InMemoryDownloadRepo: DownloadStore {
     private struct Entry {
@@ -22,6 +23,8 @@ public actor InMemoryDownloadRepo: DownloadStore {
     /// The event log: the newest `eventCapacity` events.
     private var events = CircularBuffer<LoggedEvent>()
     private let eventCapacity: Int
+    /// Webhook targets and their recent attempts (`InMemoryDownloadRepo+Webhooks.swift`).
+    var webhookTable = InMemoryWebhookTable()
 
     public init(encoding: DownloadEncoding, eventCapacity: Int = 10_000) {
         self.encoding = encoding

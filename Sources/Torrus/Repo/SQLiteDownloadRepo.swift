@@ -15,7 +15,8 @@ import Synchronization
 /// column by column (`DownloadRow`), not GRDB's query builder and `Codable`: building and
 /// authorising SQL for every row was most of the CPU of a progress write.
 public final class SQLiteDownloadRepo: DownloadStore {
-    private let pool: DatabasePool
+    /// Internal for the webhook tables (`SQLiteDownloadRepo+Webhooks.swift`).
+    let pool: DatabasePool
     private let encoding: DownloadEncoding
     private let listener = CommitListenerSlot()
     /// The last committed sequence number; only written on the pool's writer queue.
@@ -319,14 +320,20 @@ public final class SQLiteDownloadRepo: DownloadStore {
         try Int64.fetchOne(db.cachedStatement(sql: "SELECT value FROM setting WHERE key = 'sequence'")) ?? 0
     }
 
-    /// Drops the events beyond the retention: all but the newest `count`, and those older than
-    /// `age`. Both are prefixes of the log (events are numbered in commit order), so this reads
+    /// Drops the events beyond the retention: all but the newest `count` (and those a webhook target
+    /// still needs), and those older than `age`. Both are prefixes of the log (events are numbered in commit order), so this reads
     /// only the rows it drops.
     private static func pruneEvents(_ db: Database, last: Int64, retention: EventRetention) throws {
         let age = retention.age.components
         let cutoff = Date.nowMicroseconds() - age.seconds * 1_000_000 - age.attoseconds / 1_000_000_000_000
         let firstYoung = try Int64.fetchOne(db, sql: "SELECT sequence FROM event WHERE at >= ? ORDER BY sequence LIMIT 1", arguments: [cutoff])
-        let keepFrom = max(firstYoung ?? last + 1, last - Int64(retention.count) + 1)
+        var keepByCount = last - Int64(retention.count) + 1
+        // Not the events a webhook target still has to be sent (unless it is paused): the count
+        // gives way to them, the age does not.
+        if let owed = try Int64.fetchOne(db, sql: "SELECT MIN(deliveredThrough) FROM webhook WHERE paused = 0") {
+            keepByCount = min(keepByCount, owed + 1)
+        }
+        let keepFrom = max(firstYoung ?? last + 1, keepByCount)
         try db.execute(sql: "DELETE FROM event WHERE sequence < ?", arguments: [keepFrom])
     }
 
@@ -375,6 +382,36 @@ public final class SQLiteDownloadRepo: DownloadStore {
                 table.column("at", .integer).notNull()
                 table.column("data", .blob).notNull()
             }
+        }
+        migrator.registerMigration("v5: webhooks") { db in
+            try db.create(table: "webhook") { table in
+                table.primaryKey("id", .text)
+                table.column("url", .text).notNull()
+                table.column("types", .text).notNull()
+                table.column("downloads", .text).notNull()
+                // Stored as given: Torrus signs with it. The data directory is torrusd's alone.
+                table.column("secret", .text).notNull()
+                table.column("origin", .text).notNull()
+                table.column("paused", .boolean).notNull()
+                table.column("pausedReason", .text)
+                table.column("createdAt", .integer).notNull()
+                table.column("deliveredThrough", .integer).notNull()
+            }
+            try db.create(table: "webhookAttempt") { table in
+                table.autoIncrementedPrimaryKey("id")
+                table.column("webhook", .text).notNull().references("webhook", onDelete: .cascade)
+                table.column("messageID", .text).notNull()
+                table.column("sequence", .integer)
+                table.column("eventType", .text).notNull()
+                table.column("download", .text)
+                table.column("attempt", .integer).notNull()
+                table.column("at", .integer).notNull()
+                table.column("statusCode", .integer)
+                table.column("error", .text)
+                table.column("durationMicroseconds", .integer).notNull()
+                table.column("outcome", .text).notNull()
+            }
+            try db.create(index: "webhookAttempt_webhook", on: "webhookAttempt", columns: ["webhook", "id"])
         }
         return migrator
     }
