@@ -403,6 +403,9 @@ def cmd_serve(args):
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    # A parent spawning us from a thread that blocks signals (Swift test runners do) hands its
+    # signal mask down; unblock, or SIGTERM would wait until the parent's SIGKILL.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
 
     if args.exit_on_stdin_eof:
         # The parent holds our stdin pipe open; when it dies (even by SIGKILL) we get EOF and stop,
