@@ -395,7 +395,12 @@ def parse_range(header, size):
 
 def cmd_serve(args):
     state = State(args.root, args.verbose)
-    server = Server(("127.0.0.1", args.port), Handler, state)
+    serve_until_stopped(Server(("127.0.0.1", args.port), Handler, state), args.exit_on_stdin_eof)
+
+
+def serve_until_stopped(server, exit_on_stdin_eof):
+    """Serves in a thread, prints "PORT <n>", and exits the process (status 0) on SIGTERM/SIGINT,
+    or when stdin reaches EOF if asked. Shared with webhookreceiver.py."""
     stop = threading.Event()
 
     def on_signal(signum, frame):
@@ -407,7 +412,7 @@ def cmd_serve(args):
     # signal mask down; unblock, or SIGTERM would wait until the parent's SIGKILL.
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
 
-    if args.exit_on_stdin_eof:
+    if exit_on_stdin_eof:
         # The parent holds our stdin pipe open; when it dies (even by SIGKILL) we get EOF and stop,
         # so a crashed test run leaves no orphaned server behind.
         def watch_stdin():
@@ -430,7 +435,8 @@ def cmd_serve(args):
     server.server_close()
     sys.stdout.flush()
     sys.stderr.flush()
-    # Handler threads may sit in a 30 s sleep or a throttled write: do not wait for them.
+    # Handler threads may sit in a 30 s sleep, a throttled write or an idle keep-alive
+    # connection: do not wait for them.
     os._exit(0)
 
 

@@ -33,11 +33,14 @@ with --exit-on-stdin-eof, until stdin reaches EOF (the parent died). Nothing is 
 import argparse
 import json
 import os
-import signal
 import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from testpeers import serve_until_stopped  # noqa: E402  (the same serving loop as the test peers)
 
 try:
     import standardwebhooks
@@ -342,42 +345,7 @@ def main(argv=None):
         parser.error("bad --secret: %s" % (str(error) or type(error).__name__))
     server = Server(("127.0.0.1", args.port), Handler, state)
     state.port = server.server_address[1]
-    stop = threading.Event()
-
-    def on_signal(signum, frame):
-        stop.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    # A parent spawning us from a thread that blocks signals (Swift test runners do) hands its
-    # signal mask down; unblock, or SIGTERM would wait until the parent's SIGKILL.
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
-
-    if args.exit_on_stdin_eof:
-        # The parent holds our stdin pipe open; when it dies (even by SIGKILL) we get EOF and stop,
-        # so a crashed test run leaves no orphaned server behind.
-        def watch_stdin():
-            try:
-                while sys.stdin.buffer.read(4096):
-                    pass
-            except (OSError, ValueError):
-                pass
-            stop.set()
-
-        threading.Thread(target=watch_stdin, daemon=True).start()
-
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
-    thread.start()
-    sys.stdout.write("PORT %d\n" % state.port)
-    sys.stdout.flush()
-    while not stop.wait(0.2):
-        pass
-    server.shutdown()
-    server.server_close()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    # Handler threads may sit in a delay or on an idle keep-alive connection: do not wait for them.
-    os._exit(0)
+    serve_until_stopped(server, args.exit_on_stdin_eof)
 
 
 if __name__ == "__main__":

@@ -39,7 +39,7 @@ public func buildApplication(
     var webhooksLogger = logger
     webhooksLogger[metadataKey: "component"] = "webhooks"
     // Its own libcurl client: a slow receiver must not hold up calls to aria2.
-    let webhookClient = CurlHTTPClient(maxConnectionsPerHost: configuration.webhookPolicy.concurrency)
+    let webhookClient = CurlHTTPClient(maxConnectionsPerHost: configuration.webhookPolicy.concurrency, maxResponseBytes: 0)
     let webhooks = WebhookDeliveries(
         store: store,
         feed: feed,

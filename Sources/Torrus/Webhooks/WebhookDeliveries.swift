@@ -80,7 +80,11 @@ public final class WebhookDeliveries: Service, Sendable {
         let dispatcher = WebhookDispatcher(webhook: webhook, store: store, poster: poster, logger: dispatcherLogger)
         state.withLock { state in
             guard state.started, !state.stopped, state.dispatchers[webhook.id] == nil else { return }
-            let task = Task { await dispatcher.run(inputs: inputs) { continuation.yield($0) } }
+            let task = Task {
+                await dispatcher.run(inputs: inputs) { continuation.yield($0) }
+                // Wake-ups for a dispatcher that ended (paused) are dropped, not buffered.
+                continuation.finish()
+            }
             state.dispatchers[webhook.id] = Running(task: task, inputs: continuation)
         }
     }

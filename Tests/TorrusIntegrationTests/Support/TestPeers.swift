@@ -19,7 +19,7 @@ import Foundation
 ///   seeder:  --check-integrity=true --seed-ratio=0.0 --dir=<dir holding the payload> <file.torrent>
 ///            (no --seed-time: seeds until stopped)
 ///   leecher: --seed-time=0 --dir=<out dir> <file.torrent | magnet:?xt=urn:btih:<hash>&tr=<announceURL>>
-final class TestPeers: @unchecked Sendable {
+final class TestPeers: Sendable {
     struct Failure: Error, CustomStringConvertible {
         let description: String
         init(_ description: String) { self.description = description }
@@ -32,98 +32,25 @@ final class TestPeers: @unchecked Sendable {
         let body: [UInt8]
     }
 
-    /// `Tests/Support/testpeers.py`, found from this file's location.
-    static var scriptPath: String {
-        URL(fileURLWithPath: #filePath)
-            .deletingLastPathComponent()  // Support
-            .deletingLastPathComponent()  // TorrusIntegrationTests
-            .deletingLastPathComponent()  // Tests
-            .appendingPathComponent("Support/testpeers.py").path
-    }
+    /// `Tests/Support/testpeers.py`.
+    static var scriptPath: String { PythonPeer.scriptPath("testpeers.py") }
 
-    let port: Int
+    private let peer: PythonPeer
+    var port: Int { peer.port }
     var baseURL: String { "http://127.0.0.1:\(port)" }
     var announceURL: String { "\(baseURL)/announce" }
 
-    private let process: Process
-    private let stdinPipe: Pipe
-    private let stdoutPipe: Pipe
-    private let lock = NSLock()
-    private var stopped = false
-
-    private init(process: Process, stdinPipe: Pipe, stdoutPipe: Pipe, port: Int) {
-        self.process = process
-        self.stdinPipe = stdinPipe
-        self.stdoutPipe = stdoutPipe
-        self.port = port
+    private init(peer: PythonPeer) {
+        self.peer = peer
     }
-
-    deinit { stop() }
 
     /// Spawns the server serving `root` under `/static/` and waits (10 s at most) for its `PORT` line.
     static func start(root: String) throws -> TestPeers {
-        let process = Process()
-        let stdinPipe = Pipe()
-        let stdoutPipe = Pipe()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", scriptPath, "serve", "--root", root, "--exit-on-stdin-eof"]
-        process.standardInput = stdinPipe  // we hold the write end: if this process dies, the server exits
-        process.standardOutput = stdoutPipe
-        try process.run()
-
-        let fd = stdoutPipe.fileHandleForReading.fileDescriptor
-        let deadline = Date().addingTimeInterval(10)
-        var output: [UInt8] = []
-        var failure: String?
-        while !output.contains(UInt8(ascii: "\n")) {
-            let remaining = deadline.timeIntervalSinceNow
-            if remaining <= 0 { failure = "no PORT line within 10 s"; break }
-            var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            let ready = poll(&pfd, 1, Int32(remaining * 1000) + 1)
-            if ready < 0 {
-                if errno == EINTR { continue }
-                failure = "poll failed: errno \(errno)"
-                break
-            }
-            if ready == 0 { continue }
-            var buffer = [UInt8](repeating: 0, count: 256)
-            let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                failure = "read failed: errno \(errno)"
-                break
-            }
-            if count == 0 { failure = "server exited before printing PORT"; break }
-            output.append(contentsOf: buffer[0..<count])
-        }
-        let line = String(decoding: output.prefix { $0 != UInt8(ascii: "\n") }, as: UTF8.self)
-        let words = line.split(separator: " ")
-        if failure == nil, words.count == 2, words[0] == "PORT", let port = Int(words[1]), port > 0 {
-            return TestPeers(process: process, stdinPipe: stdinPipe, stdoutPipe: stdoutPipe, port: port)
-        }
-        let peers = TestPeers(process: process, stdinPipe: stdinPipe, stdoutPipe: stdoutPipe, port: 0)
-        peers.stop()
-        throw Failure("testpeers serve (\(scriptPath)): \(failure ?? "unexpected output \(line.debugDescription)")")
+        TestPeers(peer: try PythonPeer(script: scriptPath, arguments: ["serve", "--root", root]))
     }
 
     /// SIGTERM, then SIGKILL after 3 s; waits until the child is reaped. Idempotent.
-    func stop() {
-        lock.lock()
-        defer { lock.unlock() }
-        guard !stopped else { return }
-        stopped = true
-        let pid = process.processIdentifier
-        // `isRunning` stays true until Foundation has reaped the child, so the PID cannot be reused here.
-        if process.isRunning {
-            kill(pid, SIGTERM)
-            let deadline = Date().addingTimeInterval(3)
-            while process.isRunning, Date() < deadline { usleep(10_000) }
-            if process.isRunning { kill(pid, SIGKILL) }
-            while process.isRunning { usleep(10_000) }
-        }
-        try? stdinPipe.fileHandleForWriting.close()
-        try? stdoutPipe.fileHandleForReading.close()
-    }
+    func stop() { peer.stop() }
 
     // MARK: URLs
 

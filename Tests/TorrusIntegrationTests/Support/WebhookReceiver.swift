@@ -1,14 +1,7 @@
 import Foundation
-import Synchronization
 import Testing
 
 @testable import Torrus
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
 
 /// A local Standard Webhooks receiver for integration tests: `Tests/Support/webhookreceiver.py`
 /// on 127.0.0.1 (needs the Python package `standardwebhooks`).
@@ -23,125 +16,40 @@ final class WebhookReceiver: Sendable {
         init(_ description: String) { self.description = description }
     }
 
-    /// `Tests/Support/webhookreceiver.py`, found from this file's location.
-    static var scriptPath: String {
-        URL(fileURLWithPath: #filePath)
-            .deletingLastPathComponent()  // Support
-            .deletingLastPathComponent()  // TorrusIntegrationTests
-            .deletingLastPathComponent()  // Tests
-            .appendingPathComponent("Support/webhookreceiver.py").path
-    }
+    /// `Tests/Support/webhookreceiver.py`.
+    static var scriptPath: String { PythonPeer.scriptPath("webhookreceiver.py") }
 
-    let port: Int
+    private let peer: PythonPeer
+    var port: Int { peer.port }
     /// The `whsec_…` secret deliveries are verified with.
     let secret: String
     var baseURL: String { "http://127.0.0.1:\(port)" }
     /// Where the server under test should deliver.
     var url: String { "\(baseURL)/hook" }
 
-    private let process: Process
-    private let stdinPipe: Pipe
-    private let stdoutPipe: Pipe
     private let http = CurlHTTPClient(maxConnectionsPerHost: 4)
-    private let stopped = Mutex(false)
 
-    private init(process: Process, stdinPipe: Pipe, stdoutPipe: Pipe, port: Int, secret: String) {
-        self.process = process
-        self.stdinPipe = stdinPipe
-        self.stdoutPipe = stdoutPipe
-        self.port = port
+    private init(peer: PythonPeer, secret: String) {
+        self.peer = peer
         self.secret = secret
     }
 
-    deinit { stop() }
+    deinit { http.shutdown() }
 
     /// Spawns the receiver and waits (10 s at most) for its `PORT` line.
     static func start(secret: String, failFirst: Int = 0, failStatus: Int = 500) throws -> WebhookReceiver {
-        let process = Process()
-        let stdinPipe = Pipe()
-        let stdoutPipe = Pipe()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [
-            "python3", scriptPath, "--secret", secret, "--fail-first", String(failFirst),
-            "--fail-status", String(failStatus), "--exit-on-stdin-eof",
-        ]
-        process.standardInput = stdinPipe  // we hold the write end: if this process dies, the receiver exits
-        process.standardOutput = stdoutPipe
-        try process.run()
-
-        let (line, failure) = readLine(from: stdoutPipe.fileHandleForReading.fileDescriptor, timeout: 10)
-        let words = line.split(separator: " ")
-        let port = failure == nil && words.count == 2 && words[0] == "PORT" ? Int(words[1]) ?? 0 : 0
-        let receiver = WebhookReceiver(
-            process: process,
-            stdinPipe: stdinPipe,
-            stdoutPipe: stdoutPipe,
-            port: port,
-            secret: secret
+        let peer = try PythonPeer(
+            script: scriptPath,
+            arguments: ["--secret", secret, "--fail-first", String(failFirst), "--fail-status", String(failStatus)],
+            hint: "is the Python package standardwebhooks installed?"
         )
-        guard port > 0 else {
-            receiver.stop()
-            throw Failure(
-                "webhookreceiver (\(scriptPath)): \(failure ?? "unexpected output \(line.debugDescription)")"
-            )
-        }
-        return receiver
-    }
-
-    /// The first line `fd` yields within `timeout` seconds, or why there is none.
-    private static func readLine(from fd: Int32, timeout: TimeInterval) -> (line: String, failure: String?) {
-        let deadline = Date().addingTimeInterval(timeout)
-        var output: [UInt8] = []
-        var failure: String?
-        while !output.contains(UInt8(ascii: "\n")) {
-            let remaining = deadline.timeIntervalSinceNow
-            if remaining <= 0 {
-                failure = "no PORT line within \(Int(timeout)) s"
-                break
-            }
-            var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            let ready = poll(&pfd, 1, Int32(remaining * 1000) + 1)
-            if ready < 0 {
-                if errno == EINTR { continue }
-                failure = "poll failed: errno \(errno)"
-                break
-            }
-            if ready == 0 { continue }
-            var buffer = [UInt8](repeating: 0, count: 256)
-            let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                failure = "read failed: errno \(errno)"
-                break
-            }
-            if count == 0 {
-                failure = "receiver exited before printing PORT (is standardwebhooks installed?)"
-                break
-            }
-            output.append(contentsOf: buffer[0..<count])
-        }
-        return (String(decoding: output.prefix { $0 != UInt8(ascii: "\n") }, as: UTF8.self), failure)
+        return WebhookReceiver(peer: peer, secret: secret)
     }
 
     /// SIGTERM, then SIGKILL after 3 s; waits until the child is reaped. Idempotent.
     func stop() {
-        let first = stopped.withLock { stopped in
-            defer { stopped = true }
-            return !stopped
-        }
-        guard first else { return }
         http.shutdown()
-        let pid = process.processIdentifier
-        // `isRunning` stays true until Foundation has reaped the child, so the PID cannot be reused here.
-        if process.isRunning {
-            kill(pid, SIGTERM)
-            let deadline = Date().addingTimeInterval(3)
-            while process.isRunning, Date() < deadline { usleep(10_000) }
-            if process.isRunning { kill(pid, SIGKILL) }
-            while process.isRunning { usleep(10_000) }
-        }
-        try? stdinPipe.fileHandleForWriting.close()
-        try? stdoutPipe.fileHandleForReading.close()
+        peer.stop()
     }
 
     // MARK: Inspection and control

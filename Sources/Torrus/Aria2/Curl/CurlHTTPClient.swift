@@ -19,9 +19,11 @@ final class CurlHTTPClient: @unchecked Sendable {
 
     /// - Parameter maxConnectionsPerHost: upper bound of parallel connections to one host;
     ///   further requests queue inside libcurl (their timeout keeps running while queued).
-    init(maxConnectionsPerHost: Int = 16) {
+    /// - Parameter maxResponseBytes: how much of a response body is kept; the rest is read and
+    ///   dropped (a webhook receiver's answer is not read at all, and must not fill memory).
+    init(maxConnectionsPerHost: Int = 16, maxResponseBytes: Int = .max) {
         Curl.initializeOnce()
-        let engine = Engine(maxConnectionsPerHost: maxConnectionsPerHost)
+        let engine = Engine(maxConnectionsPerHost: maxConnectionsPerHost, maxResponseBytes: maxResponseBytes)
         self.engine = engine
         self.thread = CurlThread { engine.run() }
     }
@@ -120,7 +122,10 @@ extension CurlHTTPClient {
         private var idleHandles: [UnsafeMutableRawPointer] = []
         private let maxIdleHandles = 32
 
-        init(maxConnectionsPerHost: Int) {
+        private let maxResponseBytes: Int
+
+        init(maxConnectionsPerHost: Int, maxResponseBytes: Int) {
+            self.maxResponseBytes = maxResponseBytes
             guard let multi = curl_multi_init() else { fatalError("curl_multi_init failed") }
             self.multi = multi
             _ = torrus_multi_setopt_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, max(1, maxConnectionsPerHost))
@@ -240,7 +245,7 @@ extension CurlHTTPClient {
                 )
                 return
             }
-            let transfer = Transfer(id: request.id, continuation: request.continuation)
+            let transfer = Transfer(id: request.id, continuation: request.continuation, maxResponseBytes: maxResponseBytes)
             transfer.headers = curl_slist_append(transfer.headers, "Content-Type: \(request.contentType)")
             transfer.headers = curl_slist_append(transfer.headers, "Expect:")
             for header in request.headers { transfer.headers = curl_slist_append(transfer.headers, header) }
@@ -264,8 +269,9 @@ extension CurlHTTPClient {
                     guard let user else { return 0 }
                     let length = size * count
                     let transfer = Unmanaged<Transfer>.fromOpaque(user).takeUnretainedValue()
-                    if let data, length > 0 {
-                        transfer.response.append(contentsOf: UnsafeRawBufferPointer(start: data, count: length))
+                    let kept = min(length, transfer.maxResponseBytes - transfer.response.count)
+                    if let data, kept > 0 {
+                        transfer.response.append(contentsOf: UnsafeRawBufferPointer(start: data, count: kept))
                     }
                     return length
                 }
@@ -340,13 +346,15 @@ extension CurlHTTPClient {
     fileprivate final class Transfer {
         let id: UInt64
         let continuation: Engine.Continuation
+        let maxResponseBytes: Int
         var response: [UInt8] = []
         var headers: UnsafeMutablePointer<curl_slist>?
         let errorBuffer: UnsafeMutablePointer<CChar>
 
-        init(id: UInt64, continuation: Engine.Continuation) {
+        init(id: UInt64, continuation: Engine.Continuation, maxResponseBytes: Int) {
             self.id = id
             self.continuation = continuation
+            self.maxResponseBytes = maxResponseBytes
             errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE))
             errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE))
         }
