@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Synchronization
 import Testing
 
@@ -21,14 +22,14 @@ import Testing
         _ = try await repo.delete(download.id)
 
         let page = try await repo.events(after: 0, limit: 100)
-        #expect(page.events.map(\.sequence) == Array(1...6))
-        #expect(
-            page.events.map(\.type) == [
-                .downloadCreated, .downloadProgress, .downloaderDisconnected, .downloadStatus, .downloadMeta, .downloadDeleted,
-            ]
-        )
-        #expect(page.events.map(\.downloadID) == [download.id, download.id, nil, download.id, download.id, download.id])
-        #expect(page.events == reported.withLock { $0.map(\.event) }, "what is logged is what was published")
+        // The progress event (2) left the log with its download: only a download's latest
+        // progress is kept, and none once it is deleted.
+        #expect(page.events.map(\.sequence) == [1, 3, 4, 5, 6])
+        #expect(page.events.map(\.type) == [.downloadCreated, .downloaderDisconnected, .downloadStatus, .downloadMeta, .downloadDeleted])
+        #expect(page.events.map(\.downloadID) == [download.id, nil, download.id, download.id, download.id])
+        let published = reported.withLock { $0.map(\.event) }
+        #expect(published.map(\.sequence) == Array(1...6) && published[1].type == .downloadProgress, "everything is published")
+        #expect(page.events == published.filter { $0.sequence != 2 }, "what is logged is what was published")
         #expect(reported.withLock { $0[2].change } == nil)
         #expect(page.oldest == 1 && page.last == 6)
 
@@ -59,6 +60,28 @@ import Testing
         #expect(await repo.events(after: 3, limit: 10).events.map(\.sequence) == [4, 5])
     }
 
+    @Test(arguments: StoreKind.allCases) func onlyADownloadsLatestProgressIsKept(_ kind: StoreKind) async throws {
+        let (repo, cleanup) = try kind.make()
+        defer { cleanup() }
+        let (one, two) = (makeDownload(), makeDownload())
+        _ = try await repo.insert(one)
+        _ = try await repo.insert(two)
+        for index in 1...10 {
+            _ = try await repo.update(byGID: [
+                GIDEdit(one.gid!) { $0.progress.completedLength = Int64(index) }, GIDEdit(two.gid!) { $0.progress.completedLength = Int64(index) },
+            ])
+        }
+        _ = try await repo.update(one.id) { $0.status = .active }
+        _ = try await repo.update(byGID: [GIDEdit(two.gid!) { $0.progress.completedLength = 99 }])
+        let page = try await repo.events(after: 0, limit: 100)
+        #expect(page.events.map(\.sequence) == [1, 2, 21, 23, 24])
+        #expect(page.events.map(\.type) == [.downloadCreated, .downloadCreated, .downloadProgress, .downloadStatus, .downloadProgress])
+        #expect(page.events[2].downloadID == one.id && page.events[4].downloadID == two.id)
+        #expect(!page.cannotReplay(after: 0) && !page.cannotReplay(after: 10), "a superseded progress event is not a loss")
+        #expect(try await repo.events(after: 21, limit: 1).events.map(\.sequence) == [23])
+        #expect(try await repo.events(after: 0, limit: 3).events.map(\.sequence) == [1, 2, 21])
+    }
+
     @Test func theSQLiteLogKeepsTheNewestEventsAndSurvivesReopening() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
@@ -68,21 +91,54 @@ import Testing
             let repo = try SQLiteDownloadRepo(path: path, encoding: .v1JSON, eventRetention: EventRetention(count: 20))
             _ = try await repo.insert(download)
             for index in 1...40 {
+                _ = try await repo.update(byGID: [GIDEdit(download.gid!) { $0.name = "name-\(index)" }])
                 _ = try await repo.update(byGID: [GIDEdit(download.gid!) { $0.progress.completedLength = Int64(index) }])
             }
             let page = try await repo.events(after: 0, limit: 100)
-            // Pruned every count / 10 events: between 20 and 22 are kept.
-            #expect((20...22).contains(page.events.count), "\(page.events.count)")
-            #expect(page.events.last?.sequence == 41)
+            // Pruned every count / 10 events: between 20 and 22 meta events are kept, and the latest progress.
+            #expect((21...23).contains(page.events.count), "\(page.events.count)")
+            #expect(page.events.last?.sequence == 81 && page.events.last?.type == .downloadProgress)
             #expect(page.cannotReplay(after: 0))
             try repo.close()
         }
         let reopened = try SQLiteDownloadRepo(path: path, encoding: .v1JSON, eventRetention: EventRetention(count: 20))
         defer { try? reopened.close() }
-        let page = try await reopened.events(after: 39, limit: 100)
-        #expect(page.events.map(\.sequence) == [40, 41])
-        #expect(page.events.last?.type == .downloadProgress)
-        #expect(page.oldest == 22, "pruned to the newest 20 when opened")
+        let page = try await reopened.events(after: 77, limit: 100)
+        #expect(page.events.map(\.sequence) == [78, 80, 81])
+        #expect(page.events.map(\.type) == [.downloadMeta, .downloadMeta, .downloadProgress])
+        #expect(page.oldest == 42, "pruned to the newest 20 when opened")
+        #expect(try await reopened.events(after: 0, limit: 100).events.count == 21)
+    }
+
+    /// A log written before progress was kept apart: its latest progress per download moves over.
+    @Test func progressLoggedBeforeTheSplitIsMovedOnOpening() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.path + "/torrus.sqlite"
+        let download = makeDownload()
+        do {
+            let repo = try SQLiteDownloadRepo(path: path, encoding: .v1JSON)
+            _ = try await repo.insert(download)
+            try repo.close()
+        }
+        // As the store was at "v5": progress rows in `event`, no `progressEvent`.
+        let queue = try DatabaseQueue(path: path)
+        try await queue.write { db in
+            try db.execute(sql: "DROP TABLE progressEvent; DELETE FROM grdb_migrations WHERE identifier = 'v6: latest progress only'")
+            for sequence in 2...4 {
+                try db.execute(
+                    sql: "INSERT INTO event (sequence, type, download, at, data) VALUES (?, 'download.progress', ?, 0, ?)",
+                    arguments: [sequence, download.id.lowercasedString, Data("{\"n\":\(sequence)}".utf8)]
+                )
+            }
+            try db.execute(sql: "UPDATE setting SET value = 4 WHERE key = 'sequence'")
+        }
+        try queue.close()
+        let reopened = try SQLiteDownloadRepo(path: path, encoding: .v1JSON)
+        defer { try? reopened.close() }
+        let page = try await reopened.events(after: 0, limit: 10)
+        #expect(page.events.map(\.sequence) == [1, 4] && page.events.last?.data == Array("{\"n\":4}".utf8))
+        #expect(page.oldest == 1 && page.last == 4)
     }
 
     @Test func eventsOlderThanTheRetentionAgeAreDropped() async throws {

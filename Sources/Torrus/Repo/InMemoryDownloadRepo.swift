@@ -20,8 +20,12 @@ public actor InMemoryDownloadRepo: DownloadStore {
     private var order: [(position: ListPosition, id: UUID)] = []
     private var sequence: Int64 = 0
     private nonisolated let listener = CommitListenerSlot()
-    /// The event log: the newest `eventCapacity` events.
+    /// The event log: the newest `eventCapacity` events, but progress, of which only each
+    /// download's latest is kept (`progress`) — as in the SQLite store.
     private var events = CircularBuffer<LoggedEvent>()
+    private var progress: [UUID: LoggedEvent] = [:]
+    /// The first sequence number the log can still tell about (older ones were dropped).
+    private var eventsFrom: Int64 = 1
     private let eventCapacity: Int
     /// Webhook targets and their recent attempts (`InMemoryDownloadRepo+Webhooks.swift`).
     var webhookTable = InMemoryWebhookTable()
@@ -120,12 +124,18 @@ public actor InMemoryDownloadRepo: DownloadStore {
     }
 
     public func events(after position: Int64, limit: Int) -> EventLogPage {
-        let oldest = events.first?.sequence ?? sequence + 1
-        // Sequence numbers are consecutive: the position of one is its distance from the oldest.
-        let start = Int(min(max(position + 1 - oldest, 0), Int64(events.count)))
-        let end = min(events.count, start + max(limit, 0))
-        let slice = events[events.index(events.startIndex, offsetBy: start)..<events.index(events.startIndex, offsetBy: end)]
-        return EventLogPage(events: Array(slice), oldest: oldest, last: sequence)
+        let limit = max(limit, 0)
+        // The ring is in sequence order: binary search for the first event after `position`.
+        var low = events.startIndex
+        var high = events.endIndex
+        while low < high {
+            let middle = events.index(low, offsetBy: events.distance(from: low, to: high) / 2)
+            if events[middle].sequence <= position { low = events.index(after: middle) } else { high = middle }
+        }
+        let logged = events[low..<events.index(low, offsetBy: min(limit, events.distance(from: low, to: events.endIndex)))]
+        let latest = progress.values.filter { $0.sequence > position }.sorted { $0.sequence < $1.sequence }.prefix(limit)
+        let merged = (Array(logged) + latest).sorted { $0.sequence < $1.sequence }.prefix(limit)
+        return EventLogPage(events: Array(merged), oldest: eventsFrom, last: sequence)
     }
 
     /// Numbers the changes of one write, logs their events and reports them.
@@ -142,8 +152,17 @@ public actor InMemoryDownloadRepo: DownloadStore {
 
     private func append(_ numbered: [CommittedChange]) {
         for entry in numbered {
-            if events.count == eventCapacity { events.removeFirst() }
-            events.append(entry.event)
+            let event = entry.event
+            if event.type == .downloadProgress, let id = event.downloadID {
+                progress[id] = event
+                continue
+            }
+            if event.type == .downloadDeleted, let id = event.downloadID { progress[id] = nil }
+            if events.count == eventCapacity {
+                eventsFrom = events.removeFirst().sequence + 1
+                progress = progress.filter { $0.value.sequence >= eventsFrom }
+            }
+            events.append(event)
         }
         listener.report(numbered)
     }

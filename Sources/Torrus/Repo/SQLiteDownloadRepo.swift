@@ -24,6 +24,8 @@ public final class SQLiteDownloadRepo: DownloadStore {
     private let writer = SerialQueueExecutor(label: "torrus.sqlite.writer")
     private let memo = WriterMemo()
     private let retention: EventRetention
+    /// Rows in the `event` table (progress is kept apart); only written on the pool's writer queue.
+    private let eventRows: Mutex<Int>
 
     /// Opens (creating if needed) the database at `path`, migrates it to the current schema, and
     /// encodes every row again if they were written with another `encoding.version`.
@@ -39,12 +41,13 @@ public final class SQLiteDownloadRepo: DownloadStore {
         retention = eventRetention
         try Self.migrator.migrate(pool)
         try Self.reencodeIfNeeded(pool, encoding)
-        let last = try pool.write { db in
+        let (last, rows) = try pool.write { db in
             let last = try Self.storedSequence(db)
-            try Self.pruneEvents(db, last: last, retention: eventRetention)
-            return last
+            let rows = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM event") ?? 0
+            return (last, try Self.pruneEvents(db, last: last, rows: rows, retention: eventRetention, slack: 0))
         }
         sequence = Mutex(last)
+        eventRows = Mutex(rows)
     }
 
     public func reportCommits(to listener: @escaping CommitListener) {
@@ -233,8 +236,14 @@ public final class SQLiteDownloadRepo: DownloadStore {
 
     public func events(after position: Int64, limit: Int) async throws -> EventLogPage {
         try await pool.read { db in
+            // The log and each download's latest progress, merged in sequence order (both are read
+            // in that order from their indexes).
             let statement = try db.cachedStatement(
-                sql: "SELECT sequence, type, download, at, data FROM event WHERE sequence > ? ORDER BY sequence LIMIT ?"
+                sql: """
+                    SELECT sequence, type, download, at, data FROM event WHERE sequence > ?1
+                    UNION ALL SELECT sequence, 'download.progress', download, at, data FROM progressEvent WHERE sequence > ?1
+                    ORDER BY sequence LIMIT ?2
+                    """
             )
             statement.arguments = [position, limit]
             var events: [LoggedEvent] = []
@@ -253,8 +262,7 @@ public final class SQLiteDownloadRepo: DownloadStore {
                 )
             }
             let last = try Self.storedSequence(db)
-            let oldest = try Int64.fetchOne(db.cachedStatement(sql: "SELECT MIN(sequence) FROM event")) ?? last + 1
-            return EventLogPage(events: events, oldest: oldest, last: last)
+            return EventLogPage(events: events, oldest: try Self.eventsFrom(db), last: last)
         }
     }
 
@@ -280,7 +288,15 @@ public final class SQLiteDownloadRepo: DownloadStore {
                 guard !entries.isEmpty else { return .commit }
                 let first = self.sequence.withLock { $0 } + 1
                 let at = Date.nowMicroseconds()
+                var rows = self.eventRows.withLock { $0 }
                 let insert = try db.cachedStatement(sql: "INSERT INTO event (sequence, type, download, at, data) VALUES (?, ?, ?, ?, ?)")
+                // A download's progress replaces its previous progress: the log keeps the latest only.
+                let progress = try db.cachedStatement(
+                    sql: """
+                        INSERT INTO progressEvent (download, sequence, at, data) VALUES (?, ?, ?, ?)
+                        ON CONFLICT (download) DO UPDATE SET sequence = excluded.sequence, at = excluded.at, data = excluded.data
+                        """
+                )
                 for (offset, entry) in entries.enumerated() {
                     let sequence = first + Int64(offset)
                     let numbered: CommittedChange =
@@ -289,7 +305,16 @@ public final class SQLiteDownloadRepo: DownloadStore {
                         case .downloader(let type): .downloaderEvent(type, sequence: sequence, at: at)
                         }
                     let event = numbered.event
-                    try insert.execute(arguments: [event.sequence, event.type.rawValue, event.downloadID?.lowercasedString, at, Data(event.data)])
+                    let download = event.downloadID?.lowercasedString
+                    if event.type == .downloadProgress {
+                        try progress.execute(arguments: [download, event.sequence, at, Data(event.data)])
+                    } else {
+                        try insert.execute(arguments: [event.sequence, event.type.rawValue, download, at, Data(event.data)])
+                        rows += 1
+                    }
+                    if event.type == .downloadDeleted {
+                        try db.cachedStatement(sql: "DELETE FROM progressEvent WHERE download = ?").execute(arguments: [download])
+                    }
                     committed.append(numbered)
                 }
                 let last = first + Int64(entries.count) - 1
@@ -297,9 +322,11 @@ public final class SQLiteDownloadRepo: DownloadStore {
                     sql: "INSERT INTO setting (key, value) VALUES ('sequence', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
                 ).execute(arguments: [last])
                 // Now and then, not on every write: pruning reads the oldest events.
-                if last / self.pruneEvery != (first - 1) / self.pruneEvery {
-                    try Self.pruneEvents(db, last: last, retention: self.retention)
+                let every = self.pruneEvery
+                if last / every != (first - 1) / every || rows > self.retention.count + Int(every) {
+                    rows = try Self.pruneEvents(db, last: last, rows: rows, retention: self.retention, slack: Int(every))
                 }
+                self.eventRows.withLock { $0 = rows }
                 return .commit
             }
             if let last = committed.last {
@@ -323,18 +350,42 @@ public final class SQLiteDownloadRepo: DownloadStore {
     /// Drops the events beyond the retention: all but the newest `count` (and those a webhook target
     /// still needs), and those older than `age`. Both are prefixes of the log (events are numbered in commit order), so this reads
     /// only the rows it drops.
-    private static func pruneEvents(_ db: Database, last: Int64, retention: EventRetention) throws {
+    /// `rows` is how many the `event` table holds; the count is pruned once it exceeds the
+    /// retention by more than `slack` (finding the boundary reads `count` index entries). Returns
+    /// how many rows are left.
+    private static func pruneEvents(_ db: Database, last: Int64, rows: Int, retention: EventRetention, slack: Int) throws -> Int {
         let age = retention.age.components
         let cutoff = Date.nowMicroseconds() - age.seconds * 1_000_000 - age.attoseconds / 1_000_000_000_000
         let firstYoung = try Int64.fetchOne(db, sql: "SELECT sequence FROM event WHERE at >= ? ORDER BY sequence LIMIT 1", arguments: [cutoff])
-        var keepByCount = last - Int64(retention.count) + 1
+        // Progress is not counted: the log holds one per download at most.
+        var keepByCount: Int64 = 1
+        if rows > retention.count + slack {
+            keepByCount =
+                try Int64.fetchOne(db, sql: "SELECT sequence FROM event ORDER BY sequence DESC LIMIT 1 OFFSET ?", arguments: [retention.count - 1])
+                ?? 1
+        }
         // Not the events a webhook target still has to be sent (unless it is paused): the count
         // gives way to them, the age does not.
         if let owed = try Int64.fetchOne(db, sql: "SELECT MIN(deliveredThrough) FROM webhook WHERE paused = 0") {
             keepByCount = min(keepByCount, owed + 1)
         }
-        let keepFrom = max(firstYoung ?? last + 1, keepByCount)
+        let firstYoungProgress = try Int64.fetchOne(db, sql: "SELECT MIN(sequence) FROM progressEvent WHERE at >= ?", arguments: [cutoff])
+        let keepFrom = max(min(firstYoung ?? last + 1, firstYoungProgress ?? last + 1), keepByCount)
+        guard keepFrom > (try eventsFrom(db)) else { return rows }
         try db.execute(sql: "DELETE FROM event WHERE sequence < ?", arguments: [keepFrom])
+        let left = rows - db.changesCount
+        try db.execute(sql: "DELETE FROM progressEvent WHERE sequence < ?", arguments: [keepFrom])
+        try db.execute(
+            sql: "INSERT INTO setting (key, value) VALUES ('eventsFrom', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            arguments: [keepFrom]
+        )
+        return left
+    }
+
+    /// The first sequence number the log can still tell about: everything before it was pruned.
+    /// (Kept, not derived from the rows: a superseded progress event leaves a gap that is not a loss.)
+    private static func eventsFrom(_ db: Database) throws -> Int64 {
+        try Int64.fetchOne(db.cachedStatement(sql: "SELECT value FROM setting WHERE key = 'eventsFrom'")) ?? 1
     }
 
     private static var migrator: DatabaseMigrator {
@@ -412,6 +463,28 @@ public final class SQLiteDownloadRepo: DownloadStore {
                 table.column("outcome", .text).notNull()
             }
             try db.create(index: "webhookAttempt_webhook", on: "webhookAttempt", columns: ["webhook", "id"])
+        }
+        migrator.registerMigration("v6: latest progress only") { db in
+            // Progress was most of the log (one event per active download a second) and crowded
+            // out the events that matter within the retention count.
+            try db.create(table: "progressEvent") { table in
+                table.primaryKey("download", .text)
+                table.column("sequence", .integer).notNull()
+                table.column("at", .integer).notNull()
+                table.column("data", .blob).notNull()
+            }
+            try db.create(index: "progressEvent_sequence", on: "progressEvent", columns: ["sequence"])
+            try db.execute(
+                sql: """
+                    INSERT INTO setting (key, value) VALUES ('eventsFrom', COALESCE(
+                        (SELECT MIN(sequence) FROM event), (SELECT value + 1 FROM setting WHERE key = 'sequence'), 1))
+                    ON CONFLICT (key) DO UPDATE SET value = excluded.value;
+                    INSERT INTO progressEvent (download, sequence, at, data)
+                        SELECT download, sequence, at, data FROM event WHERE sequence IN
+                            (SELECT MAX(sequence) FROM event WHERE type = 'download.progress' GROUP BY download);
+                    DELETE FROM event WHERE type = 'download.progress';
+                    """
+            )
         }
         return migrator
     }
