@@ -68,6 +68,7 @@ let package = Package(
             name: "torrus-bench",
             dependencies: [
                 "Torrus",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

@@ -49,26 +49,26 @@ final class BenchHTTPClient: Sendable {
         var fields = ["source": source]
         if let desiredStatus { fields["desiredStatus"] = desiredStatus }
         let body = try JSONSerialization.data(withJSONObject: fields)
-        let (status, data) = try await send("POST", "/v1/downloads", json: body)
+        let (status, _, data) = try await send("POST", "/v1/downloads", json: body)
         guard status == 201 else { throw BenchError.http("POST /v1/downloads answered \(status): \(Self.text(data))") }
         return try decode(Download.self, data, "POST /v1/downloads")
     }
 
     func download(_ id: String) async throws -> Download {
-        let (status, data) = try await send("GET", "/v1/downloads/\(id)")
+        let (status, _, data) = try await send("GET", "/v1/downloads/\(id)")
         guard status == 200 else { throw BenchError.http("GET /v1/downloads/\(id) answered \(status): \(Self.text(data))") }
         return try decode(Download.self, data, "GET /v1/downloads/\(id)")
     }
 
     func list() async throws -> [Download] {
-        let (status, data) = try await send("GET", "/v1/downloads")
+        let (status, _, data) = try await send("GET", "/v1/downloads")
         guard status == 200 else { throw BenchError.http("GET /v1/downloads answered \(status): \(Self.text(data))") }
         return try decode([Download].self, data, "GET /v1/downloads")
     }
 
     /// The size of the unpaged list, in bytes.
     func listBytes() async throws -> Int {
-        let (status, data) = try await send("GET", "/v1/downloads")
+        let (status, _, data) = try await send("GET", "/v1/downloads")
         guard status == 200 else { throw BenchError.http("GET /v1/downloads answered \(status): \(Self.text(data))") }
         return data.count
     }
@@ -76,19 +76,49 @@ final class BenchHTTPClient: Sendable {
     /// DELETE /v1/downloads/{id} with its files (the payload written so far and `.aria2` file).
     func delete(_ id: String) async throws {
         let body = try JSONSerialization.data(withJSONObject: ["deleteFiles": true])
-        let (status, data) = try await send("DELETE", "/v1/downloads/\(id)", json: body)
+        let (status, _, data) = try await send("DELETE", "/v1/downloads/\(id)", json: body)
         guard status == 204 else { throw BenchError.http("DELETE /v1/downloads/\(id) answered \(status): \(Self.text(data))") }
     }
 
     /// GET /readyz; nil while the server does not answer yet (connection refused).
     func readiness() async -> Readiness? {
-        guard let (_, data) = try? await send("GET", "/readyz", authorized: false) else { return nil }
+        guard let (_, _, data) = try? await send("GET", "/readyz", authorized: false) else { return nil }
         return try? JSONDecoder().decode(Readiness.self, from: data)
     }
 
     // MARK: plumbing
 
-    private func send(_ method: String, _ path: String, json: Data? = nil, authorized: Bool = true) async throws -> (Int, Data) {
+    /// A webhook target as `GET /v1/webhooks` lists it: how far it is delivered, and the whole item.
+    struct WebhookTarget: Sendable {
+        let deliveredThrough: Int64
+        let json: String
+    }
+
+    /// `GET /v1/webhooks`.
+    func webhooks() async throws -> [WebhookTarget] {
+        let (status, _, data) = try await send("GET", "/v1/webhooks")
+        guard status == 200, let items = try? JSONSerialization.jsonObject(with: data) as? [[String: Any]] else {
+            throw BenchError.http("GET /v1/webhooks answered \(status): \(Self.text(data))")
+        }
+        return try items.map { item in
+            guard let through = (item["deliveredThrough"] as? NSNumber)?.int64Value else {
+                throw BenchError.http("GET /v1/webhooks: an item without a numeric deliveredThrough: \(Self.text(data))")
+            }
+            let json = (try? JSONSerialization.data(withJSONObject: item, options: [.sortedKeys, .withoutEscapingSlashes])).map {
+                String(decoding: $0, as: UTF8.self)
+            }
+            return WebhookTarget(deliveredThrough: through, json: json ?? "")
+        }
+    }
+
+    /// The `Torrus-Sequence` of `GET /v1/downloads`: the last event the list includes.
+    func listSequence() async throws -> Int64? {
+        let (status, headers, data) = try await send("GET", "/v1/downloads")
+        guard status == 200 else { throw BenchError.http("GET /v1/downloads answered \(status): \(Self.text(data))") }
+        return headers.first { $0.key.lowercased() == "torrus-sequence" }.flatMap { Int64($0.value) }
+    }
+
+    private func send(_ method: String, _ path: String, json: Data? = nil, authorized: Bool = true) async throws -> (Int, [String: String], Data) {
         guard let url = URL(string: base + path) else { throw BenchError.http("bad URL \(base + path)") }
         var request = URLRequest(url: url)
         request.httpMethod = method
@@ -104,7 +134,11 @@ final class BenchHTTPClient: Sendable {
                 if let error {
                     continuation.resume(throwing: BenchError.http("\(method) \(path): \(error.localizedDescription)"))
                 } else if let response = response as? HTTPURLResponse {
-                    continuation.resume(returning: (response.statusCode, data ?? Data()))
+                    var headers: [String: String] = [:]
+                    for (key, value) in response.allHeaderFields {
+                        if let key = key as? String, let value = value as? String { headers[key] = value }
+                    }
+                    continuation.resume(returning: (response.statusCode, headers, data ?? Data()))
                 } else {
                     continuation.resume(throwing: BenchError.http("\(method) \(path): no HTTP response"))
                 }

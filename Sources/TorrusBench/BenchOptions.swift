@@ -34,12 +34,19 @@ struct BenchOptions: Sendable {
     var eventSeconds = 30
     var skipEvents = false
     var eventsOnly = false
+    /// `WebhooksRound`: downloads of each phase (created as fast as possible), and torrusd's
+    /// deliveries in flight (`TORRUS_WEBHOOK_CONCURRENCY`).
+    var webhookDownloads = 2000
+    var webhookConcurrency = 8
+    var skipWebhooks = false
+    var webhooksOnly = false
 
     static let usage = """
         usage: torrus-bench [--downloads N] [--active 10,100,500] [--window-seconds 10] [--poll-ms 1000]
                             [--rate BYTES_PER_SEC] [--latency-rate BYTES_PER_SEC] [--skip-latency] [--skip-rpc]
                             [--http-runs 3] [--http-seconds 10] [--http-downloads 1000] [--skip-http] [--store-only]
                             [--event-subscribers 200] [--event-active 100] [--event-seconds 30] [--skip-events] [--events-only]
+                            [--webhook-downloads 2000] [--webhook-concurrency 8] [--skip-webhooks] [--webhooks-only]
         Run from the repository root (it starts Tests/Support/testpeers.py). Everything runs on
         127.0.0.1 in a temporary directory; see docs/benchmarks.md.
           --downloads N        completion-latency sample size (>= 50, default 100)
@@ -62,6 +69,11 @@ struct BenchOptions: Sendable {
           --event-seconds S    sampling window of the events round (default 30)
           --skip-events        skip the events round (a release torrusd with N event streams)
           --events-only        only the events round
+          --webhook-downloads N  downloads of each phase of the webhooks round (live, then backlog),
+                               3 deliveries each (default 2000)
+          --webhook-concurrency C  TORRUS_WEBHOOK_CONCURRENCY of the webhooks round (default 8)
+          --skip-webhooks      skip the webhooks round (a release noop torrusd delivering to the bench)
+          --webhooks-only      only the webhooks round
         """
 
     /// Parses `arguments` (without the program name). Throws `BenchError.usage` with one line
@@ -107,6 +119,10 @@ struct BenchOptions: Sendable {
             case "--event-seconds": options.eventSeconds = try integer(flag, 1...3600)
             case "--skip-events": options.skipEvents = true
             case "--events-only": options.eventsOnly = true
+            case "--webhook-downloads": options.webhookDownloads = try integer(flag, 1...100_000)
+            case "--webhook-concurrency": options.webhookConcurrency = try integer(flag, 1...256)
+            case "--skip-webhooks": options.skipWebhooks = true
+            case "--webhooks-only": options.webhooksOnly = true
             case "--help", "-h": throw .help
             default: throw .usage("unknown argument '\(flag)'")
             }

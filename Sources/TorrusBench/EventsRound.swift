@@ -38,16 +38,14 @@ struct EventsRound {
         let token = "bench-\(UUID().uuidString)"
         let logFile = directory.path + "/torrusd.log"
         let process = try startTorrusd(torrusd, data: try directory.subdirectory("data"), port: port, token: token, logFile: logFile)
-        defer { Self.stop(process) }
+        defer { BenchTorrusd.stop(process) }
         let client = BenchHTTPClient(port: port, token: token)
         defer { client.shutdown() }
         do {
             try await HTTPBench.waitForHTTP("http://127.0.0.1:\(port)/readyz")
             return try await measure(process: process, client: client, port: port, token: token, peersPort: peers.port)
         } catch {
-            // Warnings and worse only; usually empty, and the reason when torrusd failed.
-            let log = (try? String(contentsOfFile: logFile, encoding: .utf8)) ?? ""
-            if !log.isEmpty { Output.error("torrusd's log (last 2000 bytes):\n" + log.suffix(2000)) }
+            BenchTorrusd.printLog(logFile)
             throw error
         }
     }
@@ -61,7 +59,7 @@ struct EventsRound {
             _ = try await client.create(source: "http://127.0.0.1:\(peersPort)/files/events-\(index).bin?size=\(size)&rate=\(rate)")
         }
         try await waitUntil("\(active) downloads to be Active in torrusd", timeout: .seconds(120), interval: .milliseconds(500)) {
-            try Self.check(process)
+            try BenchTorrusd.check(process, during: "events")
             return try await client.list().count(where: { $0.status == "Active" }) >= active
         }
         // Let the creates' own work (hand-overs, first polls) settle, then the same load without
@@ -96,7 +94,7 @@ struct EventsRound {
             timeout: .seconds(30),
             progress: { "\(control.streaming.load(ordering: .relaxed)) streaming" }
         ) {
-            try Self.check(process)
+            try BenchTorrusd.check(process, during: "events")
             let problems = control.problems.withLock { $0 }
             let streaming = control.streaming.load(ordering: .relaxed)
             if !problems.isEmpty, streaming + problems.count >= subscribers {
@@ -121,7 +119,7 @@ struct EventsRound {
         let end = started + .seconds(seconds)
         while ContinuousClock.now < end {
             try await pause(min(.seconds(1), end - ContinuousClock.now))
-            try Self.check(process)
+            try BenchTorrusd.check(process, during: "events")
             figures.rssPeakKiB = max(figures.rssPeakKiB, ProcessStats.residentKiB(pid: "\(pid)") ?? 0)
             figures.anonPeakKiB = max(figures.anonPeakKiB, ProcessStats.anonymousKiB(pid: "\(pid)") ?? 0)
         }
@@ -135,7 +133,7 @@ struct EventsRound {
         figures.seconds = elapsed
         // Time for the window's last events to reach every stream; their figures count.
         try await pause(.seconds(2))
-        try Self.check(process)
+        try BenchTorrusd.check(process, during: "events")
 
         // SIGTERM with every stream open: how soon they end, and whether torrusd waits for them.
         figures.openAtShutdown = subscribers - control.finished.load(ordering: .relaxed)
@@ -162,38 +160,19 @@ struct EventsRound {
     }
 
     private func startTorrusd(_ executable: String, data: String, port: Int, token: String, logFile: String) throws -> Process {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.environment = ProcessInfo.processInfo.environment.merging([
-            "TORRUS_API_TOKEN": token, "TORRUS_DATA_DIR": data, "TORRUS_LISTEN": "127.0.0.1:\(port)",
-            // As in the other rounds: the bench measures serving, not logging.
-            "LOG_LEVEL": "warning",
-            "ARIA2_POLL_MS": "\(pollMilliseconds)",
-            // aria2's default of 5 at a time would leave most downloads waiting, with no progress.
-            "TORRUS_ARIA2C_ARGS": "--max-concurrent-downloads=\(max(active, 5))",
-            // Its default cap (100) would answer the 101st subscriber 429; some room for probes.
-            "TORRUS_EVENTS_MAX_STREAMS": "\(subscribers + 16)",
-        ]) { _, new in new }
-        _ = FileManager.default.createFile(atPath: logFile, contents: nil)
-        process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
-        process.standardError = FileHandle(forWritingAtPath: logFile)
-        do { try process.run() } catch { throw BenchError.setup("cannot start \(executable): \(error)") }
-        return process
-    }
-
-    private static func check(_ process: Process) throws(BenchError) {
-        if !process.isRunning { throw .check("torrusd exited during the events round (status \(process.terminationStatus))") }
-    }
-
-    /// SIGTERM to the torrusd we started, SIGKILL after 15 s: a server that waits for the
-    /// streams to end must not hang the bench. Signals go only to a child Foundation has not
-    /// reaped, so a recycled PID is never hit.
-    private static func stop(_ process: Process) {
-        guard process.isRunning else { return }
-        process.terminate()
-        let deadline = ContinuousClock.now + .seconds(15)
-        while process.isRunning, ContinuousClock.now < deadline { usleep(10_000) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
+        try BenchTorrusd.start(
+            executable,
+            data: data,
+            port: port,
+            token: token,
+            logFile: logFile,
+            environment: [
+                "ARIA2_POLL_MS": "\(pollMilliseconds)",
+                // aria2's default of 5 at a time would leave most downloads waiting, with no progress.
+                "TORRUS_ARIA2C_ARGS": "--max-concurrent-downloads=\(max(active, 5))",
+                // Its default cap (100) would answer the 101st subscriber 429; some room for probes.
+                "TORRUS_EVENTS_MAX_STREAMS": "\(subscribers + 16)",
+            ]
+        )
     }
 }

@@ -41,8 +41,19 @@ func runEventsRound(_ options: BenchOptions) async {
     }
 }
 
-if options.eventsOnly {
-    await runEventsRound(options)
+/// The webhook throughput round (issue 8): a release noop torrusd delivering to the bench.
+func runWebhooksRound(_ options: BenchOptions) async {
+    do {
+        try await WebhooksRound(options: options).run().print()
+    } catch {
+        Output.error("torrus-bench: \(error)")
+        exit(1)
+    }
+}
+
+if options.eventsOnly || options.webhooksOnly {
+    if options.eventsOnly { await runEventsRound(options) }
+    if options.webhooksOnly { await runWebhooksRound(options) }
     exit(0)
 }
 
@@ -63,6 +74,7 @@ if !options.skipHTTP {
     }
 }
 if !options.skipEvents { await runEventsRound(options) }
+if !options.skipWebhooks { await runWebhooksRound(options) }
 if options.skipLatency && options.skipRPC { exit(0) }
 
 do {

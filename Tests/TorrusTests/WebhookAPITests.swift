@@ -110,6 +110,19 @@ import Testing
         }
     }
 
+    @Test func theNumberOfTargetsIsCapped() async throws {
+        try await app().test(.router) { client in
+            for index in 0..<WebhookService.maxTargets {
+                #expect(try await send(client, .post, "/v1/webhooks", #"{"url":"http://127.0.0.1:1/\#(index)"}"#).status == .created)
+            }
+            try APITests.expectProblem(
+                try await send(client, .post, "/v1/webhooks", #"{"url":"http://127.0.0.1:1/x"}"#),
+                .conflict,
+                detail: "as many as allowed"
+            )
+        }
+    }
+
     @Test func aTestPingToAnUnreachableReceiverSaysWhatWentWrong() async throws {
         try await app().test(.router) { client in
             let created = try API.json(try await send(client, .post, "/v1/webhooks", #"{"url":"http://127.0.0.1:1/hook"}"#).body)

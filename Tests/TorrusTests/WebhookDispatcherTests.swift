@@ -51,8 +51,8 @@ final class ScriptedSender: WebhookSender {
         policy: WebhookPolicy = fastPolicy,
         _ body: () async throws -> Void
     ) async throws {
-        let (inputs, continuation) = AsyncStream.makeStream(of: WebhookDispatcher.Input.self)
-        store.reportCommits { _ in continuation.yield(.wake) }
+        let inbox = WebhookInbox()
+        store.reportCommits { _ in inbox.wake() }
         let dispatcher = WebhookDispatcher(
             webhook: webhook,
             store: store,
@@ -60,7 +60,7 @@ final class ScriptedSender: WebhookSender {
             logger: logs.logger(),
             reportEvery: .milliseconds(10)
         )
-        let task = Task { await dispatcher.run(inputs: inputs) { continuation.yield($0) } }
+        let task = Task { await dispatcher.run(inbox: inbox) }
         defer { task.cancel() }
         try await body()
         task.cancel()
@@ -117,6 +117,7 @@ final class ScriptedSender: WebhookSender {
         var policy = Self.fastPolicy
         policy.maxAttempts = 2
         policy.pauseAfter = 3
+        policy.concurrency = 1  // one message at a time: which are given up on is certain
         try await dispatching(webhook, store: store, sender: sender, policy: policy) {
             for _ in 0..<5 { _ = try await store.insert(makeDownload()) }
             try await eventually("the target to be paused") { try await store.webhook(webhook.id)?.paused == true }
@@ -125,8 +126,16 @@ final class ScriptedSender: WebhookSender {
         #expect(paused.pausedReason?.contains("3 messages in a row failed after 2 attempts each") == true, "\(paused.pausedReason ?? "")")
         #expect(paused.pausedReason?.contains("HTTP 500") == true)
         let attempts = try await store.deliveries(of: webhook.id, limit: 100)
-        #expect(attempts.filter { $0.outcome == .failed }.count >= 3)
-        #expect(paused.deliveredThrough < 5, "what was not given up on is owed when the target resumes")
+        #expect(attempts.filter { $0.outcome == .failed }.map(\.messageID) == ["evt_3", "evt_2", "evt_1"])
+        #expect(attempts.count == 6, "two attempts each")
+        #expect(paused.deliveredThrough == 3, "4 and 5 are owed when the target resumes")
+
+        // Resumed (a new dispatcher from the stored target), with the receiver back: what was owed.
+        let recovered = ScriptedSender()
+        try await dispatching(paused, store: store, sender: recovered, policy: policy) {
+            try await eventually("the owed messages") { try await store.webhook(webhook.id)?.deliveredThrough == 5 }
+        }
+        #expect(recovered.received.map(\.messageID) == ["evt_4", "evt_5"])
     }
 
     @Test func aRedirectIsAFailedAttemptNotFollowed() async throws {

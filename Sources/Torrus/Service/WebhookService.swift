@@ -10,9 +10,15 @@ public struct WebhookService: Sendable {
         self.deliveries = deliveries
     }
 
+    /// Targets at most: each has a dispatcher of its own.
+    static let maxTargets = 100
+
     /// A new target with a new secret (the only time the secret is shown), sent the events
     /// committed from now on.
     func create(url: String, types: [String]?, downloads: [String]?) async throws -> Webhook {
+        guard try await store.webhooks().count < Self.maxTargets else {
+            throw TorrusError.conflict("There are \(Self.maxTargets) webhook targets, as many as allowed; delete one first.")
+        }
         let webhook = Webhook(
             url: try WebhookURL.validate(url),
             filter: try WebhookFilter.parse(types: types, downloads: downloads),

@@ -10,7 +10,7 @@ import Synchronization
 public final class WebhookDeliveries: Service, Sendable {
     private struct Running {
         var task: Task<Void, Never>
-        var inputs: AsyncStream<WebhookDispatcher.Input>.Continuation
+        var inbox: WebhookInbox
     }
 
     private struct State {
@@ -49,7 +49,7 @@ public final class WebhookDeliveries: Service, Sendable {
         for webhook in targets where !webhook.paused { start(webhook) }
         for await _ in writes.cancelOnGracefulShutdown() {
             let running = state.withLock { Array($0.dispatchers.values) }
-            for dispatcher in running { dispatcher.inputs.yield(.wake) }
+            for dispatcher in running { dispatcher.inbox.wake() }
         }
         // The feed also ends when the event path stops, before this service is told to.
         try? await gracefulShutdown()
@@ -74,18 +74,18 @@ public final class WebhookDeliveries: Service, Sendable {
     }
 
     private func start(_ webhook: Webhook) {
-        let (inputs, continuation) = AsyncStream.makeStream(of: WebhookDispatcher.Input.self)
+        let inbox = WebhookInbox()
         var dispatcherLogger = logger
         dispatcherLogger[metadataKey: "webhook"] = "\(webhook.id)"
         let dispatcher = WebhookDispatcher(webhook: webhook, store: store, poster: poster, logger: dispatcherLogger)
         state.withLock { state in
             guard state.started, !state.stopped, state.dispatchers[webhook.id] == nil else { return }
             let task = Task {
-                await dispatcher.run(inputs: inputs) { continuation.yield($0) }
-                // Wake-ups for a dispatcher that ended (paused) are dropped, not buffered.
-                continuation.finish()
+                await dispatcher.run(inbox: inbox)
+                // Wake-ups for a dispatcher that ended (paused) are dropped.
+                inbox.close()
             }
-            state.dispatchers[webhook.id] = Running(task: task, inputs: continuation)
+            state.dispatchers[webhook.id] = Running(task: task, inbox: inbox)
         }
     }
 

@@ -7,14 +7,6 @@ import Logging
 /// reported when torrusd dies is sent again. Runs until its task is cancelled or it pauses the
 /// target (too many messages in a row failed).
 struct WebhookDispatcher: Sendable {
-    enum Input: Sendable {
-        /// New events may be in the log (rung by `WebhookDeliveries` on every store write).
-        case wake
-        /// Time to report what is not reported yet.
-        case tick
-        case attempt(WebhookAttempt)
-    }
-
     let webhook: Webhook
     let store: any WebhookStore & EventLog
     let poster: WebhookPoster
@@ -24,7 +16,9 @@ struct WebhookDispatcher: Sendable {
     /// How often attempts and progress are written to the store, at most.
     var reportEvery: Duration = .milliseconds(250)
 
-    func run(inputs: AsyncStream<Input>, yield: @escaping @Sendable (Input) -> Void) async {
+    /// Runs until the task is cancelled or the target is paused. `inbox` is rung by
+    /// `WebhookDeliveries` when the store wrote something, and by the dispatcher's own sends.
+    func run(inbox: WebhookInbox) async {
         let policy = poster.policy
         var queue = WebhookQueue(after: webhook.deliveredThrough, filter: webhook.filter)
         var report = DeliveryReport()
@@ -34,18 +28,17 @@ struct WebhookDispatcher: Sendable {
         var lastReport = ContinuousClock.now
         await withDiscardingTaskGroup { group in
             group.addTask { [reportEvery] in
-                while (try? await Task.sleep(for: reportEvery)) != nil { yield(.tick) }
+                while (try? await Task.sleep(for: reportEvery)) != nil { inbox.ring() }
             }
-            yield(.wake)
-            for await input in inputs {
-                switch input {
-                case .wake:
-                    mayRead = true
-                case .tick:
-                    break
-                case .attempt(let attempt):
+            inbox.ring()
+            // One turn per ring, with everything that came since the last: a thousand store
+            // writes a second are one read of the log, not a thousand.
+            for await _ in inbox.rings {
+                let (woken, attempts) = inbox.take()
+                if woken { mayRead = true }
+                for attempt in attempts {
                     report.attempts.append(attempt)
-                    guard let sequence = attempt.sequence else { break }
+                    guard let sequence = attempt.sequence else { continue }
                     switch attempt.outcome {
                     case .delivered:
                         failedInARow = 0
@@ -57,7 +50,7 @@ struct WebhookDispatcher: Sendable {
                             "Webhook message failed for good",
                             metadata: ["webhook": "\(webhook.id)", "message": "\(attempt.messageID)", "error": "\(attempt.error ?? "")"]
                         )
-                        if failedInARow >= policy.pauseAfter {
+                        if failedInARow >= policy.pauseAfter, report.pause == nil {
                             report.pause =
                                 "\(failedInARow) messages in a row failed after \(policy.maxAttempts) attempts each; the last: \(attempt.error ?? "unknown")."
                         }
@@ -70,7 +63,7 @@ struct WebhookDispatcher: Sendable {
                     mayRead = await read(into: &queue, report: &report)
                 }
                 for event in queue.start(concurrency: policy.concurrency) {
-                    group.addTask { await deliver(event, yield: yield) }
+                    group.addTask { await deliver(event, inbox: inbox) }
                 }
                 let through = queue.deliveredThrough
                 if !report.attempts.isEmpty || through != reportedThrough,
@@ -95,7 +88,7 @@ struct WebhookDispatcher: Sendable {
         _ = await Task { await save(final) }.value
     }
 
-    /// Reads the next page of the log into the queue; true if there may be more to read.
+    /// Reads the next page of the log into the queue; true if there may be more to read now.
     private func read(into queue: inout WebhookQueue, report: inout DeliveryReport) async -> Bool {
         do {
             let after = queue.readThrough
@@ -116,12 +109,13 @@ struct WebhookDispatcher: Sendable {
             if !Task.isCancelled {
                 logger.warning("Cannot read the event log for a webhook", metadata: ["webhook": "\(webhook.id)", "error": "\(error)"])
             }
-            return true
+            // Tried again at the next wake-up or tick, not at once.
+            return false
         }
     }
 
     /// Sends one event until it is delivered, fails for good, or the task is cancelled.
-    private func deliver(_ event: LoggedEvent, yield: @Sendable (Input) -> Void) async {
+    private func deliver(_ event: LoggedEvent, inbox: WebhookInbox) async {
         let message = (id: WebhookMessage.id(of: event), body: WebhookMessage.body(of: event))
         var number = 1
         while true {
@@ -133,7 +127,7 @@ struct WebhookDispatcher: Sendable {
                     number: number
                 )
             else { return }
-            yield(.attempt(attempt))
+            inbox.post(attempt)
             guard attempt.outcome == .retrying else { return }
             guard (try? await Task.sleep(for: poster.policy.delay(after: number))) != nil else { return }
             number += 1
