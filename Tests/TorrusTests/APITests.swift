@@ -170,7 +170,14 @@ import Testing
         try await app().test(.router) { client in
             let body = try API.json(try await post(client, #"{"source":"http://127.0.0.1:8080/a.iso","desiredStatus":"Paused"}"#).body)
             let keys = Set(body.keys)
-            #expect(keys == ["id", "gid", "source", "targetPath", "name", "files", "status", "desiredStatus", "createdAt", "updatedAt", "progress"])
+            #expect(
+                keys == [
+                    "id", "gid", "source", "mirrors", "targetPath", "name", "files", "status", "desiredStatus", "createdAt", "updatedAt",
+                    "progress", "options", "category", "tags",
+                ]
+            )
+            #expect(body["options"] as? [String: Any] != nil && (body["options"] as? [String: Any])?.isEmpty == true, "only what was set")
+            #expect(body["category"] is NSNull && body["tags"] as? [String] == [] && body["mirrors"] as? [String] == [])
             // The name the URI suggests, at once; the downloader's own report replaces it.
             #expect(body["name"] as? String == "a.iso")
             #expect((body["gid"] as? String)?.count == 16)
@@ -341,7 +348,7 @@ import Testing
         (#"{"desiredStatus":"Queued"}"#, "desiredStatus must be one of"),
         (#"{"desiredStatus":"paused"}"#, "desiredStatus must be one of"),
         (#"{"desiredStatus":7}"#, "must be a string"),
-        (#"{}"#, "required"),
+        (#"{}"#, "at least one of desiredStatus"),
         (#"{"desiredStatus":"Paused","source":"http://127.0.0.1/b"}"#, "cannot be changed"),
         (#"{"desiredStatus":"Paused","gid":"0123456789abcdef"}"#, "read-only"),
     ])

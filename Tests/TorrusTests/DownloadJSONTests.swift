@@ -12,6 +12,30 @@ struct DownloadJSONTests {
 
         private enum CodingKeys: String, CodingKey {
             case id, gid, source, targetPath, name, files, status, desiredStatus, createdAt, updatedAt, progress, error
+            case mirrors, options, category, tags
+        }
+
+        /// What was set, headers by name.
+        private struct Options: Encodable {
+            let options: DownloadOptions
+
+            private enum CodingKeys: String, CodingKey {
+                case out, headers, maxDownloadLimit, connections, checksum, selectFiles, seedRatio, seedTime
+            }
+
+            func encode(to encoder: any Encoder) throws {
+                var container = encoder.container(keyedBy: CodingKeys.self)
+                try container.encodeIfPresent(options.out, forKey: .out)
+                if !options.headers.isEmpty {
+                    try container.encode(options.headers.map { String($0.split(separator: ":")[0]) }, forKey: .headers)
+                }
+                try container.encodeIfPresent(options.maxDownloadLimit, forKey: .maxDownloadLimit)
+                try container.encodeIfPresent(options.connections, forKey: .connections)
+                try container.encodeIfPresent(options.checksum, forKey: .checksum)
+                try container.encodeIfPresent(options.selectFiles, forKey: .selectFiles)
+                try container.encodeIfPresent(options.seedRatio, forKey: .seedRatio)
+                try container.encodeIfPresent(options.seedTime, forKey: .seedTime)
+            }
         }
 
         func encode(to encoder: any Encoder) throws {
@@ -28,6 +52,10 @@ struct DownloadJSONTests {
             try container.encode(RFC3339.string(download.updatedAt), forKey: .updatedAt)
             try container.encode(download.progress, forKey: .progress)
             if download.status == .failed { try container.encodeIfPresent(download.error, forKey: .error) }
+            try container.encode(download.mirrors, forKey: .mirrors)
+            try container.encode(Options(options: download.options), forKey: .options)
+            try container.encode(download.category, forKey: .category)
+            try container.encode(download.tags, forKey: .tags)
         }
     }
 
@@ -55,9 +83,28 @@ struct DownloadJSONTests {
             progress: DownloadProgress(completedLength: Int64(index) * 1_000_003, totalLength: Int64.max, downloadSpeed: 0, uploadSpeed: -1),
             error: DownloadFailure(code: index, message: "failed: \(text)"),
             infoHash: nil,
+            mirrors: index % 2 == 0 ? [] : ["ftp://mirror.example.com/\(text)"],
+            options: options(text, index: index),
+            category: index % 3 == 0 ? nil : text,
+            tags: (0..<(index % 3)).map { "\(text)-\($0)" },
             createdAt: Date(millisecondsSince1970: 1_764_600_000_000 + Int64(index) * 7_919),
             updatedAt: Date(millisecondsSince1970: 1_764_600_000_000 + Int64(index) * 104_729)
         )
+    }
+
+    /// Every option set on some downloads, none on others.
+    private static func options(_ text: String, index: Int) -> DownloadOptions {
+        var options = DownloadOptions()
+        guard index % 4 != 0 else { return options }
+        options.out = text
+        options.headers = index % 2 == 0 ? ["Cookie: secret=\(text)"] : ["X-A: 1", "Authorization: Bearer x"]
+        options.maxDownloadLimit = Int64(index) * 1024
+        options.connections = index % 16 + 1
+        options.checksum = index % 3 == 0 ? nil : "sha-256=" + String(repeating: "ab", count: 32)
+        options.selectFiles = index % 5 == 0 ? nil : [1, index + 2]
+        options.seedRatio = [0.0, 1.5, 2.0, 0.25][index % 4]
+        options.seedTime = index % 2 == 0 ? nil : index * 10
+        return options
     }
 
     @Test func theBytesAreJSONEncodersForEveryStatusAndAwkwardStrings() throws {

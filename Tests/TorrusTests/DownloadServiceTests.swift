@@ -183,4 +183,5 @@ private struct EagerDownloader: Downloader {
     }
     func cancel(_ download: Download) async throws {}
     func purge(_ download: Download, deleteFiles: Bool) async throws {}
+    func change(_ download: Download, options: DownloadOptions) async throws {}
 }

@@ -48,6 +48,15 @@ import Testing
         #expect(metaData["progress"] == nil, "progress did not change")
         #expect(metaData.keys.contains("gid"))
 
+        var labelled = download
+        labelled.category = "iso"
+        labelled.tags = ["a"]
+        labelled.options.maxDownloadLimit = 10
+        let (relabelled, labelData) = try payload(.updated(old: download, new: labelled))
+        #expect(relabelled == .downloadMeta, "a PATCH of options or labels is no progress")
+        #expect(labelData["category"] as? String == "iso" && labelData["tags"] as? [String] == ["a"])
+        #expect((labelData["options"] as? [String: Any])?["maxDownloadLimit"] as? Int == 10)
+
         var moving = download
         moving.progress = DownloadProgress(completedLength: 5, totalLength: 10, downloadSpeed: 2, uploadSpeed: 0)
         let (progress, progressData) = try payload(.updated(old: download, new: moving))

@@ -362,6 +362,39 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible {
 }
 
 @Suite struct SQLitePersistenceTests {
+    @Test func mirrorsOptionsCategoryAndTagsSurviveChangesAndReopening() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.path + "/torrus.sqlite"
+        var download = makeDownload()
+        download.mirrors = ["ftp://127.0.0.1/a"]
+        download.options.out = "a.iso"
+        download.options.headers = ["Cookie: x=1"]
+        download.options.seedRatio = 0.5
+        download.category = "iso"
+        download.tags = ["a", "b"]
+        do {
+            let repo = try SQLiteDownloadRepo(path: path, encoding: .v1JSON)
+            _ = try await repo.insert(download)
+            #expect(try await repo.get(download.id) == download)
+            // A progress write leaves them alone; a change of them is stored.
+            _ = try await repo.update(download.id) { $0.progress.completedLength = 5 }
+            let changed = try await repo.update(download.id) { download in
+                download.options.maxDownloadLimit = 1000
+                download.category = nil
+                download.tags = ["c"]
+            }
+            download = try #require(changed?.new)
+            try repo.close()
+        }
+        let reopened = try SQLiteDownloadRepo(path: path, encoding: .v1JSON)
+        defer { try? reopened.close() }
+        let stored = try #require(try await reopened.get(download.id))
+        #expect(stored == download)
+        #expect(stored.options.maxDownloadLimit == 1000 && stored.category == nil && stored.tags == ["c"] && stored.mirrors == ["ftp://127.0.0.1/a"])
+        #expect(try await reopened.representation(of: download.id) == DownloadJSON.encode(stored))
+    }
+
     @Test func dataSurvivesReopeningTheFile() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }

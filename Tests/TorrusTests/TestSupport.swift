@@ -11,6 +11,7 @@ import Testing
 final class RecordingDownloader: Downloader, Service {
     enum Call: Equatable, Sendable {
         case start(GID?), pause(GID?), resume(GID?), cancel(GID?), purge(GID?, deleteFiles: Bool)
+        case change(GID?, DownloadOptions)
     }
 
     private let state = Mutex<(calls: [Call], failure: TorrusError?, reporter: (any Reporter)?)>(([], nil, nil))
@@ -48,6 +49,7 @@ final class RecordingDownloader: Downloader, Service {
     func resume(_ download: Download) throws { try record(.resume(download.gid)) }
     func cancel(_ download: Download) throws { try record(.cancel(download.gid)) }
     func purge(_ download: Download, deleteFiles: Bool) throws { try record(.purge(download.gid, deleteFiles: deleteFiles)) }
+    func change(_ download: Download, options: DownloadOptions) throws { try record(.change(download.gid, options)) }
 }
 
 func makeDownload(

@@ -1,15 +1,29 @@
-/// `POST /v1/downloads` body.
+/// `POST /v1/downloads` body: `source`, or `sources` (the same file at several URIs).
 struct CreateDownloadRequest: Decodable {
-    var source: String
+    var sources: [String]
     var targetPath: String?
     var desiredStatus: DesiredStatus?
+    var options: DownloadOptions
+    var category: String?
+    var tags: [String]
 
-    private enum CodingKeys: String, CodingKey { case source, targetPath, desiredStatus }
+    private enum CodingKeys: String, CodingKey { case source, sources, targetPath, desiredStatus, options, category, tags }
 
     init(from decoder: any Decoder) throws {
-        try StrictKeys.check(decoder, allowed: ["source", "targetPath", "desiredStatus"])
+        try StrictKeys.check(decoder, allowed: ["source", "sources", "targetPath", "desiredStatus", "options", "category", "tags"])
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        source = try container.decode(String.self, forKey: .source)
+        let source = try container.decodeIfPresent(String.self, forKey: .source)
+        let sources = try container.decodeIfPresent([String].self, forKey: .sources)
+        switch (source, sources) {
+        case (let source?, nil): self.sources = [source]
+        case (nil, let sources?):
+            guard !sources.isEmpty else { throw TorrusError.invalidInput("sources must name at least one URI.") }
+            self.sources = sources
+        case (nil, nil) where container.contains(.source):
+            throw TorrusError.invalidInput("Field 'source' must be a string, not null.")
+        case (nil, nil): throw TorrusError.invalidInput("Field 'source' is required (or 'sources', a list of URIs of the same file).")
+        case (_?, _?): throw TorrusError.invalidInput("Give 'source' or 'sources', not both.")
+        }
         targetPath = try container.decodeIfPresent(String.self, forKey: .targetPath)
         desiredStatus = try container.decodeIfPresent(String.self, forKey: .desiredStatus).map { value in
             guard let status = DesiredStatus(rawValue: value), status != .cancelled else {
@@ -17,23 +31,81 @@ struct CreateDownloadRequest: Decodable {
             }
             return status
         }
+        options = try container.decodeIfPresent(OptionsRequest.self, forKey: .options)?.options ?? DownloadOptions()
+        category = try container.decodeIfPresent(String.self, forKey: .category)
+        tags = try container.decodeIfPresent([String].self, forKey: .tags) ?? []
     }
 }
 
-/// `PATCH /v1/downloads/{id}` body.
-struct PatchDownloadRequest: Decodable {
-    var desiredStatus: RequestedStatus
+/// The `options` object of a create: aria2's per-download options by the API's names.
+struct OptionsRequest: Decodable {
+    var options = DownloadOptions()
 
-    private enum CodingKeys: String, CodingKey { case desiredStatus }
+    private enum CodingKeys: String, CodingKey {
+        case out, headers, maxDownloadLimit, connections, checksum, selectFiles, seedRatio, seedTime
+    }
+
+    static let names = ["out", "headers", "maxDownloadLimit", "connections", "checksum", "selectFiles", "seedRatio", "seedTime"]
 
     init(from decoder: any Decoder) throws {
-        try StrictKeys.check(decoder, allowed: ["desiredStatus"], immutable: ["source", "targetPath"])
+        try StrictKeys.check(decoder, allowed: Set(Self.names), field: "options")
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        let value = try container.decode(String.self, forKey: .desiredStatus)
-        guard let requested = RequestedStatus(wireValue: value) else {
-            throw TorrusError.invalidInput("desiredStatus must be one of Active, Resume, Paused, Cancelled; got '\(value)'.")
+        options.out = try container.decodeIfPresent(String.self, forKey: .out)
+        options.headers = try container.decodeIfPresent([String].self, forKey: .headers) ?? []
+        options.maxDownloadLimit = try container.decodeIfPresent(Int64.self, forKey: .maxDownloadLimit)
+        options.connections = try container.decodeIfPresent(Int.self, forKey: .connections)
+        options.checksum = try container.decodeIfPresent(String.self, forKey: .checksum)
+        options.selectFiles = try container.decodeIfPresent([Int].self, forKey: .selectFiles)
+        options.seedRatio = try container.decodeIfPresent(Double.self, forKey: .seedRatio)
+        options.seedTime = try container.decodeIfPresent(Int.self, forKey: .seedTime)
+    }
+}
+
+/// `PATCH /v1/downloads/{id}` body: a status to move to, and what may change after creation.
+struct PatchDownloadRequest: Decodable {
+    var desiredStatus: RequestedStatus?
+    var settings: DownloadSettingsChange
+
+    private enum CodingKeys: String, CodingKey { case desiredStatus, options, category, tags }
+
+    init(from decoder: any Decoder) throws {
+        try StrictKeys.check(decoder, allowed: ["desiredStatus", "options", "category", "tags"], immutable: ["source", "sources", "targetPath"])
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        desiredStatus = try container.decodeIfPresent(String.self, forKey: .desiredStatus).map { value in
+            guard let requested = RequestedStatus(wireValue: value) else {
+                throw TorrusError.invalidInput("desiredStatus must be one of Active, Resume, Paused, Cancelled; got '\(value)'.")
+            }
+            return requested
         }
-        desiredStatus = requested
+        settings = DownloadSettingsChange(
+            options: try container.decodeIfPresent(ChangeableOptionsRequest.self, forKey: .options)?.options,
+            category: try container.decodeIfPresent(String.self, forKey: .category),
+            tags: try container.decodeIfPresent([String].self, forKey: .tags)
+        )
+        guard desiredStatus != nil || !settings.isEmpty else {
+            throw TorrusError.invalidInput("Give at least one of desiredStatus, options, category, tags.")
+        }
+    }
+}
+
+/// The `options` of a PATCH: those aria2 can change on a download it has.
+struct ChangeableOptionsRequest: Decodable {
+    var options = DownloadOptions()
+
+    private enum CodingKeys: String, CodingKey { case maxDownloadLimit, selectFiles, seedRatio, seedTime }
+
+    init(from decoder: any Decoder) throws {
+        try StrictKeys.check(
+            decoder,
+            allowed: ["maxDownloadLimit", "selectFiles", "seedRatio", "seedTime"],
+            immutable: ["out", "headers", "connections", "checksum"],
+            field: "options"
+        )
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        options.maxDownloadLimit = try container.decodeIfPresent(Int64.self, forKey: .maxDownloadLimit)
+        options.selectFiles = try container.decodeIfPresent([Int].self, forKey: .selectFiles)
+        options.seedRatio = try container.decodeIfPresent(Double.self, forKey: .seedRatio)
+        options.seedTime = try container.decodeIfPresent(Int.self, forKey: .seedTime)
     }
 }
 

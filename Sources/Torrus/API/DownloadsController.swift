@@ -48,7 +48,14 @@ struct DownloadsController {
     @Sendable func create(_ request: Request, context: TorrusRequestContext) async throws -> Response {
         let body = try await JSONBody.decode(CreateDownloadRequest.self, from: request, context: context)!
         let (download, created) = try await service.create(
-            .init(source: body.source, targetPath: body.targetPath, desiredStatus: body.desiredStatus)
+            .init(
+                sources: body.sources,
+                targetPath: body.targetPath,
+                desiredStatus: body.desiredStatus,
+                options: body.options,
+                category: body.category,
+                tags: body.tags
+            )
         )
         return JSONResponse.download(
             download,
@@ -64,8 +71,10 @@ struct DownloadsController {
     @Sendable func patch(_ request: Request, context: TorrusRequestContext) async throws -> Response {
         let id = try id(context)
         let body = try await JSONBody.decode(PatchDownloadRequest.self, from: request, context: context)!
-        let download = try await service.setDesiredStatus(id, to: body.desiredStatus)
-        return JSONResponse.download(download)
+        var download: Download?
+        if !body.settings.isEmpty { download = try await service.change(id, body.settings) }
+        if let desired = body.desiredStatus { download = try await service.setDesiredStatus(id, to: desired) }
+        return JSONResponse.download(download!)
     }
 
     @Sendable func delete(_ request: Request, context: TorrusRequestContext) async throws -> Response {

@@ -125,12 +125,16 @@ struct StrictKeys {
     }
 
     /// Throws a 400 for the first key in the object that is not in `allowed`.
-    static func check(_ decoder: any Decoder, allowed: Set<String>, immutable: Set<String> = []) throws {
+    /// `field`: the object's place in the body (`options`), for the message; nil at the top.
+    static func check(_ decoder: any Decoder, allowed: Set<String>, immutable: Set<String> = [], field: String? = nil) throws {
         let keys = try decoder.container(keyedBy: AnyKey.self).allKeys.map(\.stringValue).sorted()
         for key in keys where !allowed.contains(key) {
-            if readOnly.contains(key) { throw TorrusError.invalidInput("Field '\(key)' is read-only.") }
-            if immutable.contains(key) { throw TorrusError.invalidInput("Field '\(key)' cannot be changed after creation.") }
-            throw TorrusError.invalidInput("Unknown field '\(key)'; allowed: \(allowed.sorted().joined(separator: ", ")).")
+            let name = field.map { "\($0).\(key)" } ?? key
+            if field == nil, readOnly.contains(key) { throw TorrusError.invalidInput("Field '\(key)' is read-only.") }
+            if immutable.contains(key) { throw TorrusError.invalidInput("Field '\(name)' cannot be changed after creation.") }
+            throw TorrusError.invalidInput(
+                "Unknown field '\(TextRules.escapingControls(name))'; allowed: \(allowed.sorted().joined(separator: ", "))."
+            )
         }
     }
 }

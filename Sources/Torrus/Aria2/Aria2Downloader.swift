@@ -25,13 +25,14 @@ struct Aria2Downloader: Downloader {
         let gid = try Self.gid(of: download)
         try handOver(download, gid: gid)
         if download.error?.code == 8 { await removePartialPayload(of: download, gid: gid) }
-        var options: [String: JSONValue] = [
-            "gid": .string(gid.rawValue),
-            "dir": .string(download.targetPath),
-            "auto-file-renaming": "false",
-        ]
+        var options = Aria2Options.of(download.options)
+        options["gid"] = .string(gid.rawValue)
+        options["dir"] = .string(download.targetPath)
+        options["auto-file-renaming"] = "false"
         if download.desiredStatus == .paused { options["pause"] = "true" }
-        var params: [JSONValue] = [[.string(download.source)], .object(options)]
+        // The mirrors are more URIs of one download: aria2 fetches pieces from each.
+        let uris = ([download.source] + download.mirrors).map(JSONValue.string)
+        var params: [JSONValue] = [.array(uris), .object(options)]
         // Active means "ahead of the queue"; aria2 still starts it only when a slot is free.
         if download.desiredStatus == .active { params.append(0) }
         try await run { try await rpc.call("aria2.addUri", params) }
@@ -185,6 +186,14 @@ struct Aria2Downloader: Downloader {
     }
 
     /// Runs aria2 calls, reporting their failures as the service expects them.
+    /// `changeOption` with what changed; a GID aria2 does not know gets them when it is re-added.
+    func change(_ download: Download, options: DownloadOptions) async throws {
+        let values = Aria2Options.changeable(options)
+        guard !values.isEmpty else { return }
+        let gid = try Self.gid(of: download)
+        try await ignoringNotFound { try await rpc.call("aria2.changeOption", [.string(gid.rawValue), .object(values)]) }
+    }
+
     private func run(_ body: () async throws -> Void) async throws {
         do { try await body() } catch let error as Aria2Error { throw error.torrusError }
     }

@@ -7,6 +7,8 @@ public struct Download: Sendable, Equatable, Identifiable {
     /// The downloader's handle. Torrus generates it; a retry or a torrent's GID swap replaces it.
     public var gid: GID?
     public var source: String
+    /// More URIs of the same file, tried alongside `source` (aria2 takes them as one download).
+    public var mirrors: [String]
     /// Cleaned absolute directory the payload is written into.
     public var targetPath: String
     /// SHA-256 of trimmed source and cleaned target path; makes create idempotent.
@@ -19,6 +21,11 @@ public struct Download: Sendable, Equatable, Identifiable {
     public var error: DownloadFailure?
     /// BitTorrent info-hash, once known; matches a torrent across an aria2 restart.
     public var infoHash: String?
+    /// What was asked of the downloader beyond the source.
+    public var options: DownloadOptions
+    /// The user's grouping: one category, any tags. Torrus's own; aria2 never sees them.
+    public var category: String?
+    public var tags: [String]
     public var createdAt: Date
     public var updatedAt: Date
 
@@ -35,6 +42,10 @@ public struct Download: Sendable, Equatable, Identifiable {
         progress: DownloadProgress = .zero,
         error: DownloadFailure? = nil,
         infoHash: String? = nil,
+        mirrors: [String] = [],
+        options: DownloadOptions = DownloadOptions(),
+        category: String? = nil,
+        tags: [String] = [],
         createdAt: Date,
         updatedAt: Date? = nil
     ) {
@@ -50,6 +61,10 @@ public struct Download: Sendable, Equatable, Identifiable {
         self.progress = progress
         self.error = error
         self.infoHash = infoHash
+        self.mirrors = mirrors
+        self.options = options
+        self.category = category
+        self.tags = tags
         self.createdAt = createdAt
         self.updatedAt = updatedAt ?? createdAt
     }

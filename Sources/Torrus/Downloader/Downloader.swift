@@ -14,4 +14,8 @@ public protocol Downloader: Sendable {
     /// Makes the downloader forget the download. With `deleteFiles`, also removes its payload
     /// under the `PayloadRemover` rules. A download the downloader does not know is not an error.
     func purge(_ download: Download, deleteFiles: Bool) async throws
+    /// Applies changed options to a download the downloader has (`options` holds only what
+    /// changed). One it does not have is not an error: it gets the stored options when it is
+    /// added again.
+    func change(_ download: Download, options: DownloadOptions) async throws
 }

@@ -65,6 +65,9 @@ public actor NoopDownloader: Downloader, Service {
         reporter.report(DownloaderEvent(gid: gid, .cancelled))
     }
 
+    /// Nothing to apply: noop downloads have no speed or files to limit.
+    public func change(_ download: Download, options: DownloadOptions) {}
+
     public func purge(_ download: Download, deleteFiles: Bool) async {
         if let gid = download.gid { transfers[gid] = nil }
         if deleteFiles {

@@ -7,8 +7,8 @@ import Foundation
 ///
 /// One change is one event, so its sequence number is the event's id: an update that changed the
 /// status (or desired status) is a `status` event whatever else changed (the whole download says
-/// it); else one that changed the name, files, GID or info-hash is a `meta` event (with the
-/// progress when that changed too); else a `progress` event.
+/// it); else one that changed the name, files, GID, info-hash, options, category or tags is a
+/// `meta` event (with the progress when that changed too); else a `progress` event.
 public enum EventPayload {
     public static func event(for change: DownloadChange, representation: [UInt8]?, at microseconds: Int64) -> UnnumberedEvent {
         var out: [UInt8] = []
@@ -35,8 +35,10 @@ public enum EventPayload {
             out.append(contentsOf: #","to":""#.utf8)
             out.append(contentsOf: new.status.rawValue.utf8)
             out.append(UInt8(ascii: "\""))
-        case .updated(let old, let new) where old.name != new.name || old.files != new.files || old.gid != new.gid || old.infoHash != new.infoHash:
+        case .updated(let old, let new) where Self.metaChanged(old, new):
             type = .downloadMeta
+            out.append(contentsOf: #","category":"#.utf8)
+            JSONText.optionalString(new.category, to: &out)
             out.append(contentsOf: #","files":"#.utf8)
             DownloadJSON.appendFiles(new.files, to: &out)
             out.append(contentsOf: #","gid":"#.utf8)
@@ -44,10 +46,14 @@ public enum EventPayload {
             appendID(new.id, to: &out)
             out.append(contentsOf: #","name":"#.utf8)
             JSONText.optionalString(new.name, to: &out)
+            out.append(contentsOf: #","options":"#.utf8)
+            DownloadJSON.appendOptions(new.options, to: &out)
             if old.progress != new.progress {
                 out.append(contentsOf: #","progress":"#.utf8)
                 DownloadJSON.appendProgress(new.progress, to: &out)
             }
+            out.append(contentsOf: #","tags":"#.utf8)
+            DownloadJSON.appendStrings(new.tags, to: &out)
         case .updated(_, let new):
             type = .downloadProgress
             appendID(new.id, to: &out)
@@ -56,6 +62,12 @@ public enum EventPayload {
         }
         out.append(UInt8(ascii: "}"))
         return UnnumberedEvent(type: type, downloadID: change.download.id, at: microseconds, data: out)
+    }
+
+    /// What a `meta` event is about changed: the payload's identity, or what the user set.
+    private static func metaChanged(_ old: Download, _ new: Download) -> Bool {
+        old.name != new.name || old.files != new.files || old.gid != new.gid || old.infoHash != new.infoHash
+            || old.options != new.options || old.category != new.category || old.tags != new.tags
     }
 
     /// An event of the downloader itself (`downloader.connected`, `downloader.disconnected`).

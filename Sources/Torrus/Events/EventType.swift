@@ -5,7 +5,7 @@ public enum EventType: String, Sendable, CaseIterable, Codable {
     /// The status or the desired status changed (an error comes with its status).
     case downloadStatus = "download.status"
     case downloadProgress = "download.progress"
-    /// The name, the files, the GID (or the info-hash) changed.
+    /// The name, the files, the GID (or the info-hash), the options, category or tags changed.
     case downloadMeta = "download.meta"
     case downloadDeleted = "download.deleted"
     /// The push link to aria2 came up (changes it missed meanwhile follow as download events).

@@ -9,7 +9,7 @@ enum DownloadRow {
     /// Every column but `json`, in the order `decode` reads them.
     static let columns = """
         id, gid, source, targetPath, fingerprint, name, files, status, desiredStatus, completedLength, totalLength, \
-        downloadSpeed, uploadSpeed, errorCode, errorMessage, infoHash, createdAt, updatedAt
+        downloadSpeed, uploadSpeed, errorCode, errorMessage, infoHash, createdAt, updatedAt, mirrors, options, category, tags
         """
 
     static func fetch(id: UUID, _ db: Database) throws -> Download? {
@@ -34,25 +34,28 @@ enum DownloadRow {
     static func insert(_ download: Download, json: [UInt8], _ db: Database) throws {
         let statement = try db.cachedStatement(
             sql: """
-                INSERT INTO download (\(columns), json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO download (\(columns), json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
         )
         try statement.execute(arguments: StatementArguments(values(download) + [Data(json)]))
     }
 
     /// Writes the columns of an existing row that can change, `files` only when `filesChanged`
-    /// (encoding them is most of a progress write otherwise).
-    static func update(_ download: Download, json: [UInt8], filesChanged: Bool, _ db: Database) throws {
+    /// (encoding them is most of a progress write otherwise), options, category and tags only
+    /// when `settingsChanged`.
+    static func update(_ download: Download, json: [UInt8], filesChanged: Bool, settingsChanged: Bool, _ db: Database) throws {
         let files = filesChanged ? "files = ?, " : ""
+        let settings = settingsChanged ? "options = ?, category = ?, tags = ?, " : ""
         let statement = try db.cachedStatement(
             sql: """
-                UPDATE download SET gid = ?, name = ?, \(files)status = ?, desiredStatus = ?, completedLength = ?, \
+                UPDATE download SET gid = ?, name = ?, \(files)\(settings)status = ?, desiredStatus = ?, completedLength = ?, \
                 totalLength = ?, downloadSpeed = ?, uploadSpeed = ?, errorCode = ?, errorMessage = ?, infoHash = ?, \
                 updatedAt = ?, json = ? WHERE id = ?
                 """
         )
         var arguments: [(any DatabaseValueConvertible)?] = [download.gid?.rawValue, download.name]
         if filesChanged { arguments.append(try filesText(download.files)) }
+        if settingsChanged { arguments += [try jsonText(download.options), download.category, try jsonText(download.tags)] }
         arguments += [
             download.status.rawValue, download.desiredStatus.rawValue, download.progress.completedLength,
             download.progress.totalLength, download.progress.downloadSpeed, download.progress.uploadSpeed,
@@ -64,6 +67,18 @@ enum DownloadRow {
 
     private static func filesText(_ files: [DownloadFile]) throws -> String {
         files.isEmpty ? "[]" : String(decoding: try JSONEncoder().encode(files), as: UTF8.self)
+    }
+
+    /// Mirrors, options and tags as JSON text; rarely set, so the empty ones are short constants.
+    private static func jsonText(_ value: some Encodable & Equatable) throws -> String {
+        String(decoding: try JSONEncoder().encode(value), as: UTF8.self)
+    }
+
+    private static func decodeJSON<T: Decodable>(_ type: T.Type, _ row: Row, _ index: Int, empty: T) throws -> T {
+        try row.withUnsafeData(atIndex: index) { data in
+            guard let data, !data.isEmpty else { return empty }
+            return try JSONDecoder().decode(T.self, from: data)
+        }
     }
 
     /// Shared by every store in the process: entries are checked against the stored bytes, so
@@ -97,6 +112,10 @@ enum DownloadRow {
             download.infoHash,
             download.createdAt.millisecondsSince1970,
             download.updatedAt.millisecondsSince1970,
+            try jsonText(download.mirrors),
+            try jsonText(download.options),
+            download.category,
+            try jsonText(download.tags),
         ]
     }
 
@@ -122,6 +141,16 @@ enum DownloadRow {
             throw RepoError.corruptRow(id)
         }
         let errorCode: String? = row[13]
+        let mirrors: [String]
+        let options: DownloadOptions
+        let tags: [String]
+        do {
+            mirrors = try decodeJSON([String].self, row, 18, empty: [])
+            options = try decodeJSON(DownloadOptions.self, row, 19, empty: DownloadOptions())
+            tags = try decodeJSON([String].self, row, 21, empty: [])
+        } catch {
+            throw RepoError.corruptRow(id)
+        }
         return Download(
             id: uuid,
             gid: gid,
@@ -136,6 +165,10 @@ enum DownloadRow {
             // Rows written before codes were numbers may hold a word: 13 is aria2's "file exists".
             error: errorCode.map { DownloadFailure(code: Int($0) ?? ($0 == "torrus-payload-exists" ? 13 : 1), message: row[14] ?? "") },
             infoHash: row[15],
+            mirrors: mirrors,
+            options: options,
+            category: row[20],
+            tags: tags,
             createdAt: Date(millisecondsSince1970: row[16]),
             updatedAt: Date(millisecondsSince1970: row[17])
         )

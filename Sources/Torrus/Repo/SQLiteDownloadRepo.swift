@@ -226,7 +226,9 @@ public final class SQLiteDownloadRepo: DownloadStore {
     /// Writes the new value of an existing row with its representation, which it returns.
     private func store(_ update: DownloadUpdate, _ db: Database) throws -> [UInt8] {
         let json = encoding.encode(update.new)
-        try DownloadRow.update(update.new, json: json, filesChanged: update.new.files != update.old.files, db)
+        let settingsChanged =
+            update.new.options != update.old.options || update.new.category != update.old.category || update.new.tags != update.old.tags
+        try DownloadRow.update(update.new, json: json, filesChanged: update.new.files != update.old.files, settingsChanged: settingsChanged, db)
         return json
     }
 
@@ -485,6 +487,16 @@ public final class SQLiteDownloadRepo: DownloadStore {
                     DELETE FROM event WHERE type = 'download.progress';
                     """
             )
+        }
+        migrator.registerMigration("v7: mirrors, options, category, tags") { db in
+            try db.alter(table: "download") { table in
+                table.add(column: "mirrors", .text)
+                table.add(column: "options", .text)
+                table.add(column: "category", .text)
+                table.add(column: "tags", .text)
+            }
+            // Lists filtered by category (issue 9) read in list order from here.
+            try db.create(index: "download_category", on: "download", columns: ["category", "createdAt", "id"])
         }
         return migrator
     }

@@ -45,21 +45,43 @@ public struct DownloadService: Sendable {
 
     /// What `POST /v1/downloads` asks for, before validation.
     public struct CreateRequest: Sendable {
-        public var source: String
+        /// The file's URIs: the first is `source`, the others its mirrors.
+        public var sources: [String]
         public var targetPath: String?
         public var desiredStatus: DesiredStatus?
+        public var options: DownloadOptions
+        public var category: String?
+        public var tags: [String]
 
-        public init(source: String, targetPath: String? = nil, desiredStatus: DesiredStatus? = nil) {
-            self.source = source
+        public init(
+            sources: [String],
+            targetPath: String? = nil,
+            desiredStatus: DesiredStatus? = nil,
+            options: DownloadOptions = DownloadOptions(),
+            category: String? = nil,
+            tags: [String] = []
+        ) {
+            self.sources = sources
             self.targetPath = targetPath
             self.desiredStatus = desiredStatus
+            self.options = options
+            self.category = category
+            self.tags = tags
+        }
+
+        public init(source: String, targetPath: String? = nil, desiredStatus: DesiredStatus? = nil) {
+            self.init(sources: [source], targetPath: targetPath, desiredStatus: desiredStatus)
         }
     }
 
     /// Creates a download, or returns the existing one with the same fingerprint (`created` false).
     /// Only the request that stored the download starts it, however many arrive at once.
     public func create(_ request: CreateRequest) async throws -> (download: Download, created: Bool) {
-        let source = try SourceURI.validate(request.source)
+        let sources = try Self.validateSources(request.sources)
+        let source = sources[0]
+        try DownloadOptionRules.validate(request.options, source: source)
+        if let category = request.category { try DownloadOptionRules.validateLabel(category, field: "category") }
+        try DownloadOptionRules.validateTags(request.tags)
         let targetPath = try roots.resolve(request.targetPath)
         // Created now, as a real directory below its root: nobody can later plant a symbolic
         // link where the downloader will write.
@@ -68,7 +90,7 @@ public struct DownloadService: Sendable {
         guard desired != .cancelled else {
             throw TorrusError.invalidInput("desiredStatus of a new download must be Queued, Active or Paused.")
         }
-        let fingerprint = Fingerprint.of(source: source, targetPath: targetPath)
+        let fingerprint = Fingerprint.of(source: source, targetPath: targetPath, mirrors: Array(sources.dropFirst()), out: request.options.out)
         if let existing = try await repo.find(fingerprint: fingerprint) { return (existing, false) }
 
         // The GID is generated and stored before the downloader hears of it, so a crash in
@@ -78,10 +100,14 @@ public struct DownloadService: Sendable {
             source: source,
             targetPath: targetPath,
             fingerprint: fingerprint,
-            name: SourceURI.suggestedName(source),
+            name: request.options.out ?? SourceURI.suggestedName(source),
             status: desired == .paused ? .paused : .queued,
             desiredStatus: desired,
             infoHash: SourceURI.magnetInfoHash(source),
+            mirrors: Array(sources.dropFirst()),
+            options: request.options,
+            category: request.category,
+            tags: request.tags,
             createdAt: .nowMilliseconds()
         )
         guard case .inserted(let stored) = try await repo.insert(download) else {
@@ -90,6 +116,21 @@ public struct DownloadService: Sendable {
         Logger.current.info("Download created", metadata: ["download": "\(stored.id.lowercasedString)", "gid": "\(stored.gid!)"])
         try await call(.start, stored)
         return (stored, true)
+    }
+
+    /// Each URI checked; several are mirrors of one file, so none may be a magnet, and none may repeat.
+    static func validateSources(_ raw: [String]) throws -> [String] {
+        guard raw.count <= DownloadOptionRules.maxMirrors else {
+            throw TorrusError.invalidInput("sources: at most \(DownloadOptionRules.maxMirrors) URIs of one file.")
+        }
+        let sources = try raw.map(SourceURI.validate)
+        if sources.count > 1 {
+            guard !sources.contains(where: { $0.lowercased().hasPrefix("magnet:") }) else {
+                throw TorrusError.invalidInput("sources: a magnet link stands alone; mirrors are http, https, ftp or sftp URIs of one file.")
+            }
+            guard Set(sources).count == sources.count else { throw TorrusError.invalidInput("sources must not repeat.") }
+        }
+        return sources
     }
 
     /// `PATCH /v1/downloads/{id}`: moves a download towards `requested` along the transition table.
@@ -112,6 +153,33 @@ public struct DownloadService: Sendable {
                 // Answers to calls sent before this one no longer decide the status.
                 if let gid = wanted.gid { commands.record(gid, sentAt: sent) }
                 return try await settle(wanted, after: command)
+            }
+        }
+    }
+
+    /// `PATCH` of options, category or tags. The downloader applies the options first (a
+    /// download it does not have gets them when it is added again); if it fails, nothing changes.
+    public func change(_ id: UUID, _ settings: DownloadSettingsChange) async throws -> Download {
+        try await locks.withLock(id) {
+            let download = try await get(id)
+            var changed = DownloadOptions()
+            var options = download.options
+            if let given = settings.options {
+                if let limit = given.maxDownloadLimit { (changed.maxDownloadLimit, options.maxDownloadLimit) = (limit, limit) }
+                if let files = given.selectFiles { (changed.selectFiles, options.selectFiles) = (files, files) }
+                if let ratio = given.seedRatio { (changed.seedRatio, options.seedRatio) = (ratio, ratio) }
+                if let time = given.seedTime { (changed.seedTime, options.seedTime) = (time, time) }
+                try DownloadOptionRules.validate(changed, source: download.source)
+            }
+            // An empty category clears it (null means "not given", as everywhere in the API).
+            let category = settings.category.map { $0.isEmpty ? nil : $0 }
+            if let category, let label = category { try DownloadOptionRules.validateLabel(label, field: "category") }
+            if let tags = settings.tags { try DownloadOptionRules.validateTags(tags) }
+            if !changed.isEmpty, !download.status.isTerminal { try await call(.change(changed), download) }
+            return try await write(id) { [options] in
+                $0.options = options
+                if let category { $0.category = category }
+                if let tags = settings.tags { $0.tags = tags }
             }
         }
     }
@@ -172,6 +240,7 @@ public struct DownloadService: Sendable {
     private enum Call {
         case start, pause, resume, cancel
         case purge(deleteFiles: Bool)
+        case change(DownloadOptions)
 
         init(_ command: DownloadCommand) {
             switch command {
@@ -193,6 +262,7 @@ public struct DownloadService: Sendable {
             case .resume: try await downloader.resume(download)
             case .cancel: try await downloader.cancel(download)
             case .purge(let deleteFiles): try await downloader.purge(download, deleteFiles: deleteFiles)
+            case .change(let options): try await downloader.change(download, options: options)
             }
         } catch {
             let failure =

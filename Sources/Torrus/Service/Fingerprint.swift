@@ -1,10 +1,15 @@
 import Crypto
 
 /// The idempotency key of a create: SHA-256 (hex) of the trimmed source and the cleaned target
-/// path. A NUL separates them, as neither can contain one, so no two pairs share a fingerprint.
+/// path, and of the mirrors and the file name (`options.out`) when given — they make another
+/// download of the same source. A NUL separates the parts, as none can contain one, so no two
+/// creates share a fingerprint; without mirrors and name it is what it always was.
 enum Fingerprint {
-    static func of(source: String, targetPath: String) -> String {
-        let digest = SHA256.hash(data: Array((source + "\u{0}" + targetPath).utf8))
+    static func of(source: String, targetPath: String, mirrors: [String] = [], out: String? = nil) -> String {
+        var text = source + "\u{0}" + targetPath
+        for mirror in mirrors { text += "\u{0}mirror=" + mirror }
+        if let out { text += "\u{0}out=" + out }
+        let digest = SHA256.hash(data: Array(text.utf8))
         return digest.map { byte in
             let hex = String(byte, radix: 16)
             return byte < 16 ? "0" + hex : hex
