@@ -29,6 +29,7 @@ final class CountingRepo: DownloadStore {
     func deliveries(of id: UUID, limit: Int) async throws -> [WebhookAttempt] { try await base.deliveries(of: id, limit: limit) }
 
     func get(_ id: UUID) async throws -> Download? { try await base.get(id) }
+    func page(_ query: DownloadQuery) async throws -> DownloadPage { try await base.page(query) }
     func list() async throws -> [Download] { try await base.list() }
     func countByStatus() async throws -> [DownloadStatus: Int] { try await base.countByStatus() }
     func representation(of id: UUID) async throws -> [UInt8]? { try await base.representation(of: id) }

@@ -21,6 +21,7 @@ struct DownloadsController {
     static let listPage = 2000
 
     @Sendable func list(_ request: Request, context: TorrusRequestContext) async throws -> Response {
+        if let query = try ListQuery.parse(request) { return try await paged(request, query) }
         let first: RepresentationPage
         let snapshot = try await service.representationList(limit: Self.listPage)
         let headers: HTTPFields = [.contentType: "application/json", .torrusSequence: String(snapshot.sequence)]
@@ -42,6 +43,19 @@ struct DownloadsController {
             try await writer.finish(nil)
         }
         return Response(status: .ok, headers: headers, body: body)
+    }
+
+    /// The paged form: `{"items": [...], "nextCursor": "…" | null}`, the next page also in `Link`.
+    private func paged(_ request: Request, _ query: DownloadQuery) async throws -> Response {
+        let page = try await service.page(query)
+        var body = ByteBuffer(string: #"{"items":"#)
+        body.writeImmutableBuffer(JSONArray.buffer(page.items))
+        body.writeString(#","nextCursor":"#)
+        body.writeString(page.next.map { "\"\($0.token)\"" } ?? "null")
+        body.writeString("}")
+        var headers: HTTPFields = [.contentType: "application/json", .torrusSequence: String(page.sequence)]
+        if let next = page.next { headers[.link] = "<\(ListQuery.nextLink(request, cursor: next))>; rel=\"next\"" }
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: body))
     }
 
     /// 201 with `Location` for a new download, 200 with the existing one for a repeated create.

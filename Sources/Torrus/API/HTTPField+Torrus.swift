@@ -7,4 +7,6 @@ extension HTTPField.Name {
     static let lastEventID = HTTPField.Name("Last-Event-ID")!
     /// Tells nginx not to buffer the event stream.
     static let xAccelBuffering = HTTPField.Name("X-Accel-Buffering")!
+    /// RFC 8288: the next page of a paged list (`rel="next"`).
+    static let link = HTTPField.Name("Link")!
 }

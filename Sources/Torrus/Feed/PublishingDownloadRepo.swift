@@ -59,6 +59,8 @@ public struct PublishingDownloadRepo: DownloadRepo, EventLog {
         return ListSnapshot(list: try await representationList(limit: limit), sequence: sequence)
     }
 
+    public func page(_ query: DownloadQuery) async throws -> DownloadPage { try await base.page(query) }
+
     public func find(fingerprint: String) async throws -> Download? { try await base.find(fingerprint: fingerprint) }
     public func find(gid: GID) async throws -> Download? { try await base.find(gid: gid) }
     public func find(gids: [GID]) async throws -> [Download] { try await base.find(gids: gids) }

@@ -19,6 +19,8 @@ public protocol DownloadReader: Sendable {
     /// least: a client that lists and then follows `/v1/events` from that number misses nothing
     /// (it may see a change twice).
     func listSnapshot(limit: Int) async throws -> ListSnapshot
+    /// A filtered, sorted page of representations (`DownloadQuery`), in one read.
+    func page(_ query: DownloadQuery) async throws -> DownloadPage
 }
 
 extension DownloadReader where Self: CommitReporting {

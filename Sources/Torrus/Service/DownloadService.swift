@@ -38,6 +38,11 @@ public struct DownloadService: Sendable {
         try await repo.listSnapshot(limit: limit)
     }
 
+    /// A filtered, sorted page as the API shows it.
+    public func page(_ query: DownloadQuery) async throws -> DownloadPage {
+        try await repo.page(query)
+    }
+
     /// A page of the list as the API shows it.
     public func representations(after position: ListPosition?, limit: Int) async throws -> RepresentationPage {
         try await repo.representations(after: position, limit: limit)
