@@ -55,7 +55,7 @@ enum DownloadRow {
         )
         var arguments: [(any DatabaseValueConvertible)?] = [download.gid?.rawValue, download.name]
         if filesChanged { arguments.append(try filesText(download.files)) }
-        if settingsChanged { arguments += [try jsonText(download.options), download.category, try jsonText(download.tags)] }
+        if settingsChanged { arguments += [try optionsText(download.options), download.category, try jsonText(download.tags)] }
         arguments += [
             download.status.rawValue, download.desiredStatus.rawValue, download.progress.completedLength,
             download.progress.totalLength, download.progress.downloadSpeed, download.progress.uploadSpeed,
@@ -74,9 +74,15 @@ enum DownloadRow {
         String(decoding: try JSONEncoder().encode(value), as: UTF8.self)
     }
 
+    /// `{}` when none is set (the encoder would write the empty header list).
+    private static func optionsText(_ options: DownloadOptions) throws -> String {
+        options.isEmpty ? "{}" : try jsonText(options)
+    }
+
     private static func decodeJSON<T: Decodable>(_ type: T.Type, _ row: Row, _ index: Int, empty: T) throws -> T {
         try row.withUnsafeData(atIndex: index) { data in
-            guard let data, !data.isEmpty else { return empty }
+            // NULL (a row from before v7), `[]` or `{}`: nearly every row, no decoder needed.
+            guard let data, data.count > 2 else { return empty }
             return try JSONDecoder().decode(T.self, from: data)
         }
     }
@@ -113,7 +119,7 @@ enum DownloadRow {
             download.createdAt.millisecondsSince1970,
             download.updatedAt.millisecondsSince1970,
             try jsonText(download.mirrors),
-            try jsonText(download.options),
+            try optionsText(download.options),
             download.category,
             try jsonText(download.tags),
         ]
