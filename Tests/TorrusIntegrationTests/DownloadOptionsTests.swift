@@ -63,6 +63,22 @@ struct DownloadOptionsTests {
         }
     }
 
+    @Test func statsCarryAria2sTotals() async throws {
+        let harness = try Aria2Harness()
+        defer { harness.shutdown() }
+        try await harness.app().test(.router) { client in
+            let source = harness.peers.fileURL(name: "stats.bin", size: 4 << 20, rate: 64 << 10)
+            let id = try await API.create(client, #"{"source":"\#(source)","desiredStatus":"Active"}"#)
+            _ = try await API.waitForStatus(client, id, "Active")
+            var body: [String: Any] = [:]
+            try await eventually("aria2 to report the transfer") {
+                body = try API.json(try await client.execute(uri: "/v1/stats", method: .get, headers: API.headers).body)
+                return ((body["downloader"] as? [String: Any])?["numActive"] as? Int) == 1
+            }
+            #expect((body["downloads"] as? [String: Int])?["Active"] == 1 && body["downloaderError"] is NSNull)
+        }
+    }
+
     @Test func aWrongChecksumFailsTheDownload() async throws {
         let harness = try Aria2Harness()
         defer { harness.shutdown() }

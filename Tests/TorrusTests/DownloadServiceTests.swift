@@ -184,4 +184,5 @@ private struct EagerDownloader: Downloader {
     func cancel(_ download: Download) async throws {}
     func purge(_ download: Download, deleteFiles: Bool) async throws {}
     func change(_ download: Download, options: DownloadOptions) async throws {}
+    func globalStats() async throws -> DownloaderStats? { nil }
 }

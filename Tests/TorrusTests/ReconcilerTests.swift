@@ -32,6 +32,7 @@ final class CountingRepo: DownloadStore {
     func page(_ query: DownloadQuery) async throws -> DownloadPage { try await base.page(query) }
     func list() async throws -> [Download] { try await base.list() }
     func countByStatus() async throws -> [DownloadStatus: Int] { try await base.countByStatus() }
+    func countByCategory() async throws -> [String: Int] { try await base.countByCategory() }
     func representation(of id: UUID) async throws -> [UInt8]? { try await base.representation(of: id) }
     func representations(after position: ListPosition?, limit: Int) async throws -> RepresentationPage {
         try await base.representations(after: position, limit: limit)

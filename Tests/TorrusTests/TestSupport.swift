@@ -50,6 +50,12 @@ final class RecordingDownloader: Downloader, Service {
     func cancel(_ download: Download) throws { try record(.cancel(download.gid)) }
     func purge(_ download: Download, deleteFiles: Bool) throws { try record(.purge(download.gid, deleteFiles: deleteFiles)) }
     func change(_ download: Download, options: DownloadOptions) throws { try record(.change(download.gid, options)) }
+    func globalStats() throws -> DownloaderStats? {
+        try state.withLock { state in
+            if let failure = state.failure { throw failure }
+        }
+        return DownloaderStats(downloadSpeed: 7, uploadSpeed: 1, numActive: 2, numWaiting: 3, numStopped: 0)
+    }
 }
 
 func makeDownload(

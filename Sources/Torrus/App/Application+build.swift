@@ -238,6 +238,7 @@ public func buildRouter(
     let v1 = router.group("v1")
     if let apiToken { v1.add(middleware: BearerAuthMiddleware(token: apiToken)) }
     DownloadsController(service: service).addRoutes(to: v1, at: "/v1", table: routes)
+    StatsController(service: service).addRoutes(to: v1, at: "/v1", table: routes)
     EventsController(streams: streams).addRoutes(to: v1, at: "/v1", table: routes)
     WebhooksController(service: webhooks).addRoutes(to: v1, at: "/v1", table: routes)
     return router

@@ -186,6 +186,25 @@ struct Aria2Downloader: Downloader {
     }
 
     /// Runs aria2 calls, reporting their failures as the service expects them.
+    /// `getGlobalStat`: aria2 answers every number as a string.
+    func globalStats() async throws -> DownloaderStats? {
+        struct Answer: Decodable {
+            let downloadSpeed, uploadSpeed, numActive, numWaiting, numStopped: String
+        }
+        do {
+            let answer: Answer = try await rpc.call("aria2.getGlobalStat")
+            return DownloaderStats(
+                downloadSpeed: Int64(answer.downloadSpeed) ?? 0,
+                uploadSpeed: Int64(answer.uploadSpeed) ?? 0,
+                numActive: Int(answer.numActive) ?? 0,
+                numWaiting: Int(answer.numWaiting) ?? 0,
+                numStopped: Int(answer.numStopped) ?? 0
+            )
+        } catch {
+            throw error.torrusError
+        }
+    }
+
     /// `changeOption` with what changed; a GID aria2 does not know gets them when it is re-added.
     func change(_ download: Download, options: DownloadOptions) async throws {
         let values = Aria2Options.changeable(options)

@@ -18,4 +18,24 @@ public protocol Downloader: Sendable {
     /// changed). One it does not have is not an error: it gets the stored options when it is
     /// added again.
     func change(_ download: Download, options: DownloadOptions) async throws
+    /// The downloader's own totals (`GET /v1/stats`); nil when it keeps none.
+    func globalStats() async throws -> DownloaderStats?
+}
+
+/// What the downloader says of all its transfers at once (aria2's `getGlobalStat`).
+public struct DownloaderStats: Sendable, Equatable, Codable {
+    /// Bytes per second over all transfers.
+    public var downloadSpeed: Int64
+    public var uploadSpeed: Int64
+    public var numActive: Int
+    public var numWaiting: Int
+    public var numStopped: Int
+
+    public init(downloadSpeed: Int64, uploadSpeed: Int64, numActive: Int, numWaiting: Int, numStopped: Int) {
+        self.downloadSpeed = downloadSpeed
+        self.uploadSpeed = uploadSpeed
+        self.numActive = numActive
+        self.numWaiting = numWaiting
+        self.numStopped = numStopped
+    }
 }

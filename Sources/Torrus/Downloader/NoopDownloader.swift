@@ -68,6 +68,9 @@ public actor NoopDownloader: Downloader, Service {
     /// Nothing to apply: noop downloads have no speed or files to limit.
     public func change(_ download: Download, options: DownloadOptions) {}
 
+    /// The noop downloader keeps no totals.
+    public func globalStats() -> DownloaderStats? { nil }
+
     public func purge(_ download: Download, deleteFiles: Bool) async {
         if let gid = download.gid { transfers[gid] = nil }
         if deleteFiles {

@@ -30,6 +30,7 @@ public struct PublishingDownloadRepo: DownloadRepo, EventLog {
     public func get(_ id: UUID) async throws -> Download? { try await base.get(id) }
     public func list() async throws -> [Download] { try await base.list() }
     public func countByStatus() async throws -> [DownloadStatus: Int] { try await base.countByStatus() }
+    public func countByCategory() async throws -> [String: Int] { try await base.countByCategory() }
 
     public func representation(of id: UUID) async throws -> [UInt8]? {
         if let cached = cache.get(id) { return cached }

@@ -7,6 +7,8 @@ public protocol DownloadReader: Sendable {
     func list() async throws -> [Download]
     /// How many downloads are in each status, counted by the store (statuses with none are absent).
     func countByStatus() async throws -> [DownloadStatus: Int]
+    /// How many downloads carry each category (downloads without one are not counted).
+    func countByCategory() async throws -> [String: Int]
     /// The stored representation of one download (`DownloadEncoding`), nil when there is none.
     func representation(of id: UUID) async throws -> [UInt8]?
     /// Up to `limit` representations in list order, starting after `position` (from the start

@@ -47,6 +47,12 @@ public actor InMemoryDownloadRepo: DownloadStore {
         order.compactMap { byID[$0.id]?.download }
     }
 
+    public func countByCategory() -> [String: Int] {
+        byID.values.reduce(into: [:]) { counts, entry in
+            if let category = entry.download.category { counts[category, default: 0] += 1 }
+        }
+    }
+
     public func countByStatus() -> [DownloadStatus: Int] {
         byID.values.reduce(into: [:]) { counts, entry in counts[entry.download.status, default: 0] += 1 }
     }

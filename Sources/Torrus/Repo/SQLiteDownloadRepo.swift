@@ -81,6 +81,14 @@ public final class SQLiteDownloadRepo: DownloadStore {
         }
     }
 
+    public func countByCategory() async throws -> [String: Int] {
+        try await pool.read { db in
+            // Served by the category index.
+            let rows = try Row.fetchAll(db, sql: "SELECT category, COUNT(*) FROM download WHERE category IS NOT NULL GROUP BY category")
+            return Dictionary(uniqueKeysWithValues: rows.map { ($0[0] as String, $0[1] as Int) })
+        }
+    }
+
     public func countByStatus() async throws -> [DownloadStatus: Int] {
         try await pool.read { db in
             // Served by the status index: no row is read, however many there are.

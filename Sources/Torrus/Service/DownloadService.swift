@@ -38,6 +38,24 @@ public struct DownloadService: Sendable {
         try await repo.listSnapshot(limit: limit)
     }
 
+    /// `GET /v1/stats`: the store's counts, and the downloader's totals — nil, with why, when it
+    /// cannot be asked (the counts are Torrus's own and always there).
+    public func stats() async throws -> (counts: [DownloadStatus: Int], downloader: DownloaderStats?, downloaderError: String?) {
+        let counts = try await repo.countByStatus()
+        do {
+            return (counts, try await downloader.globalStats(), nil)
+        } catch let error as TorrusError {
+            return (counts, nil, error.message)
+        } catch {
+            return (counts, nil, "The downloader could not be reached.")
+        }
+    }
+
+    /// `GET /v1/categories`: each category in use and how many downloads carry it.
+    public func categories() async throws -> [String: Int] {
+        try await repo.countByCategory()
+    }
+
     /// A filtered, sorted page as the API shows it.
     public func page(_ query: DownloadQuery) async throws -> DownloadPage {
         try await repo.page(query)
