@@ -79,6 +79,33 @@ struct DownloadOptionsTests {
         }
     }
 
+    @Test func bulkPauseAndResumeReachAria2() async throws {
+        let harness = try Aria2Harness()
+        defer { harness.shutdown() }
+        try await harness.app().test(.router) { client in
+            var gids: [String] = []
+            for index in 0..<3 {
+                let source = harness.peers.fileURL(name: "bulk-\(index).bin", size: 4 << 20, rate: 64 << 10)
+                let id = try await API.create(client, #"{"source":"\#(source)","desiredStatus":"Active"}"#)
+                gids.append(try #require(try await API.waitForStatus(client, id, "Active")["gid"] as? String))
+            }
+            let paused = try await client.execute(uri: "/v1/downloads/pause", method: .post, headers: API.headers)
+            #expect((try API.json(paused.body)["changed"] as? [String])?.count == 3)
+            for gid in gids {
+                try await eventually("aria2 to pause \(gid)") { try await harness.aria2Status(gid)?.status == .paused }
+            }
+            // One multicall, not a call per download: no single aria2.pause was made.
+            let metrics = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
+            #expect(!metrics.contains(#"method="aria2.pause""#), "\(metrics.split(separator: "\n").filter { $0.contains("aria2.pause") })")
+            #expect(metrics.contains(#"method="system.multicall""#))
+            let resumed = try await client.execute(uri: "/v1/downloads/resume", method: .post, headers: API.headers)
+            #expect((try API.json(resumed.body)["changed"] as? [String])?.count == 3)
+            for gid in gids {
+                try await eventually("aria2 to resume \(gid)") { [.active, .waiting].contains(try await harness.aria2Status(gid)?.status) }
+            }
+        }
+    }
+
     @Test func aWrongChecksumFailsTheDownload() async throws {
         let harness = try Aria2Harness()
         defer { harness.shutdown() }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// `POST /v1/downloads` body: `source`, or `sources` (the same file at several URIs).
 struct CreateDownloadRequest: Decodable {
     var sources: [String]
@@ -119,5 +121,30 @@ struct DeleteDownloadRequest: Decodable {
         try StrictKeys.check(decoder, allowed: ["deleteFiles"])
         let container = try decoder.container(keyedBy: CodingKeys.self)
         deleteFiles = try container.decodeIfPresent(Bool.self, forKey: .deleteFiles) ?? false
+    }
+}
+
+/// Optional body of `POST /v1/downloads/pause` and `/resume`: which downloads (all when empty).
+struct BulkRequest: Decodable {
+    var ids: [UUID]?
+    var category: String?
+
+    private enum CodingKeys: String, CodingKey { case ids, category }
+
+    init(from decoder: any Decoder) throws {
+        try StrictKeys.check(decoder, allowed: ["ids", "category"])
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        ids = try container.decodeIfPresent([String].self, forKey: .ids).map { raw in
+            guard raw.count <= 10_000 else { throw TorrusError.invalidInput("ids: at most 10,000.") }
+            return try raw.map { text in
+                guard let id = UUID(text: text) else {
+                    throw TorrusError.invalidInput("ids: '\(TextRules.escapingControls(String(text.prefix(40))))' is not a download id.")
+                }
+                return id
+            }
+        }
+        category = try container.decodeIfPresent(String.self, forKey: .category)
+        if let category { try DownloadOptionRules.validateLabel(category, field: "category") }
+        guard ids == nil || category == nil else { throw TorrusError.invalidInput("Give ids or category, not both.") }
     }
 }

@@ -9,10 +9,14 @@ struct DownloadsController {
     func addRoutes(to group: RouterGroup<TorrusRequestContext>, at base: String, table: RouteTable) {
         group.get("downloads", use: list)
         group.post("downloads", use: create)
+        group.post("downloads/pause", use: pauseAll)
+        group.post("downloads/resume", use: resumeAll)
         group.get("downloads/:id", use: get)
         group.patch("downloads/:id", use: patch)
         group.delete("downloads/:id", use: delete)
         table.add(base + "/downloads", [.get, .post])
+        table.add(base + "/downloads/pause", [.post])
+        table.add(base + "/downloads/resume", [.post])
         table.add(base + "/downloads/:id", [.get, .patch, .delete])
     }
 
@@ -75,6 +79,36 @@ struct DownloadsController {
             download,
             status: created ? .created : .ok,
             headers: [.location: "/v1/downloads/\(download.id.lowercasedString)"]
+        )
+    }
+
+    @Sendable func pauseAll(_ request: Request, context: TorrusRequestContext) async throws -> Response {
+        try await bulk(.paused, request, context)
+    }
+
+    @Sendable func resumeAll(_ request: Request, context: TorrusRequestContext) async throws -> Response {
+        try await bulk(.active, request, context)
+    }
+
+    /// 200 `{"changed": [ids], "unchanged": [ids], "refused": [{"id", "reason"}]}`.
+    private func bulk(_ requested: RequestedStatus, _ request: Request, _ context: TorrusRequestContext) async throws -> Response {
+        let body = try await JSONBody.decode(BulkRequest.self, from: request, context: context, required: false)
+        let result = try await service.bulk(requested, ids: body?.ids, category: body?.category)
+        struct Refusal: Encodable {
+            let id: String
+            let reason: String
+        }
+        struct Answer: Encodable {
+            let changed: [String]
+            let unchanged: [String]
+            let refused: [Refusal]
+        }
+        return try JSONResponse.make(
+            Answer(
+                changed: result.changed.map { $0.lowercasedString },
+                unchanged: result.unchanged.map { $0.lowercasedString },
+                refused: result.refused.map { Refusal(id: $0.id.lowercasedString, reason: $0.reason) }
+            )
         )
     }
 

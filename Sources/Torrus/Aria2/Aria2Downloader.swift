@@ -85,6 +85,40 @@ struct Aria2Downloader: Downloader {
         poller.wake(watching: gid)
     }
 
+    /// One `system.multicall` of `aria2.pause`; a GID aria2 does not know is fine (resync re-adds
+    /// it paused). What failed otherwise is tried once more on its own.
+    func pause(_ downloads: [Download]) async -> [UUID: TorrusError] {
+        await batch(downloads, "aria2.pause") { try await pause($0) }
+    }
+
+    /// One `system.multicall` of `aria2.unpause`; what aria2 refused (a download it lost, one
+    /// already waiting) takes the single path, which knows those cases.
+    func resume(_ downloads: [Download]) async -> [UUID: TorrusError] {
+        for download in downloads {
+            if let gid = download.gid { poller.wake(watching: gid) }
+        }
+        return await batch(downloads, "aria2.unpause", tolerateNotFound: false) { try await resume($0) }
+    }
+
+    private func batch(
+        _ downloads: [Download],
+        _ method: String,
+        tolerateNotFound: Bool = true,
+        single: (Download) async throws -> Void
+    ) async -> [UUID: TorrusError] {
+        let addressed = downloads.filter { $0.gid != nil }
+        var again = downloads.filter { $0.gid == nil }
+        do {
+            let results = try await rpc.multicall(addressed.map { Aria2Call(method, [.string($0.gid!.rawValue)]) }, as: String.self)
+            for (download, result) in zip(addressed, results) {
+                if case .failure(let error) = result, !(tolerateNotFound && error.isGIDNotFound) { again.append(download) }
+            }
+        } catch {
+            again += addressed
+        }
+        return await each(again, single)
+    }
+
     /// `remove`, or `forceRemove` when aria2 does not stop it in time. Already gone is fine.
     func cancel(_ download: Download) async throws {
         let gid = try Self.gid(of: download)

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Something that transfers downloads: aria2 in production, `NoopDownloader` for development.
 ///
 /// Calls return once the downloader has accepted the command; what happens afterwards arrives
@@ -20,6 +22,34 @@ public protocol Downloader: Sendable {
     func change(_ download: Download, options: DownloadOptions) async throws
     /// The downloader's own totals (`GET /v1/stats`); nil when it keeps none.
     func globalStats() async throws -> DownloaderStats?
+    /// Pauses several downloads, in one round trip where the downloader can; returns why each
+    /// one it could not pause failed (by id).
+    func pause(_ downloads: [Download]) async -> [UUID: TorrusError]
+    /// Resumes several downloads, as `pause(_:)`.
+    func resume(_ downloads: [Download]) async -> [UUID: TorrusError]
+}
+
+extension Downloader {
+    /// One call each, for downloaders without a batch.
+    public func pause(_ downloads: [Download]) async -> [UUID: TorrusError] {
+        await each(downloads) { try await pause($0) }
+    }
+
+    public func resume(_ downloads: [Download]) async -> [UUID: TorrusError] {
+        await each(downloads) { try await resume($0) }
+    }
+
+    func each(_ downloads: [Download], _ body: (Download) async throws -> Void) async -> [UUID: TorrusError] {
+        var failures: [UUID: TorrusError] = [:]
+        for download in downloads {
+            do {
+                try await body(download)
+            } catch {
+                failures[download.id] = error as? TorrusError ?? .downloaderUnavailable("The downloader could not be reached: \(error)")
+            }
+        }
+        return failures
+    }
 }
 
 /// What the downloader says of all its transfers at once (aria2's `getGlobalStat`).

@@ -207,6 +207,77 @@ public struct DownloadService: Sendable {
         }
     }
 
+    /// What a bulk pause or resume did: the downloads it changed, those already as asked, and
+    /// those it refused (with why).
+    public struct BulkResult: Sendable, Equatable {
+        public var changed: [UUID] = []
+        public var unchanged: [UUID] = []
+        public var refused: [(id: UUID, reason: String)] = []
+
+        public static func == (lhs: BulkResult, rhs: BulkResult) -> Bool {
+            lhs.changed == rhs.changed && lhs.unchanged == rhs.unchanged && lhs.refused.map(\.id) == rhs.refused.map(\.id)
+        }
+    }
+
+    /// `POST /v1/downloads/pause` and `/resume`: the transition table for each selected download
+    /// (the ids, else the category's, else all), the wishes in one store write, the downloader
+    /// told in one batch (one aria2 round trip), the new statuses in one more write. A Failed or
+    /// Cancelled download is not retried in bulk (retry it on its own).
+    public func bulk(_ requested: RequestedStatus, ids: [UUID]?, category: String?) async throws -> BulkResult {
+        var result = BulkResult()
+        var selected: [Download] = []
+        if let ids {
+            for id in ids {
+                if let download = try await repo.get(id) {
+                    selected.append(download)
+                } else {
+                    result.refused.append((id, "There is no such download."))
+                }
+            }
+        } else {
+            selected = try await repo.list().filter { category == nil || $0.category == category }
+        }
+        var wishes: [Download] = []
+        var commanded: [Download] = []
+        for download in selected {
+            switch Transitions.plan(status: download.status, desired: download.desiredStatus, requested: requested) {
+            case .success(.unchanged): result.unchanged.append(download.id)
+            case .success(.recordDesired): wishes.append(download)
+            case .success(.command(.retry)):
+                result.refused.append((download.id, "A \(download.status.rawValue) download is retried on its own (PATCH)."))
+            case .success(.command): commanded.append(download)
+            case .failure(let error): result.refused.append((download.id, error.message))
+            }
+        }
+        let desired = requested.desired
+        _ = try await repo.update(
+            byGID: (wishes + commanded).compactMap { download in
+                download.gid.map { GIDEdit($0) { $0.desiredStatus = desired } }
+            }
+        )
+        result.changed += wishes.map(\.id)
+        guard !commanded.isEmpty else { return result }
+        let sent = ContinuousClock.now
+        let failures = requested == .paused ? await downloader.pause(commanded) : await downloader.resume(commanded)
+        let done = commanded.filter { failures[$0.id] == nil }
+        for download in done { if let gid = download.gid { commands.record(gid, sentAt: sent) } }
+        let target: DownloadStatus = requested == .paused ? .paused : .queued
+        // As `settle`: unless an event got there first.
+        _ = try await repo.update(
+            byGID: done.compactMap { download in
+                download.gid.map { gid in
+                    GIDEdit(gid) {
+                        guard $0.status == download.status else { return }
+                        $0.status = target
+                    }
+                }
+            }
+        )
+        result.changed += done.map(\.id)
+        result.refused += commanded.compactMap { download in failures[download.id].map { (download.id, $0.message) } }
+        return result
+    }
+
     /// `DELETE /v1/downloads/{id}`: the downloader forgets it (and its files, if asked), then the
     /// store does. If the downloader fails, nothing is deleted.
     public func delete(_ id: UUID, deleteFiles: Bool) async throws {
