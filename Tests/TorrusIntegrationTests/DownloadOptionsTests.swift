@@ -106,6 +106,31 @@ struct DownloadOptionsTests {
         }
     }
 
+    @Test func globalSettingsReachAria2AndSurviveItsRestart() async throws {
+        let harness = try Aria2Harness()
+        defer { harness.shutdown() }
+        try await harness.app().test(.router) { client in
+            let patched = try await client.execute(
+                uri: "/v1/settings",
+                method: .patch,
+                headers: API.headers,
+                body: ByteBuffer(string: #"{"maxDownloadLimit":123456,"maxConcurrentDownloads":3}"#)
+            )
+            #expect(patched.status == .ok)
+            var global: [String: String] = try await harness.aria2Call("aria2.getGlobalOption")
+            #expect(global["max-overall-download-limit"] == "123456" && global["max-concurrent-downloads"] == "3")
+
+            // A new aria2c knows nothing of them; Torrus tells it again once connected.
+            harness.killAria2()
+            try harness.restartAria2()
+            try await eventually(timeout: .seconds(20), "the settings applied to the new aria2c") {
+                global = (try? await harness.aria2Call("aria2.getGlobalOption") as [String: String]) ?? [:]
+                return global["max-overall-download-limit"] == "123456"
+            }
+            #expect(global["max-concurrent-downloads"] == "3")
+        }
+    }
+
     @Test func aWrongChecksumFailsTheDownload() async throws {
         let harness = try Aria2Harness()
         defer { harness.shutdown() }

@@ -88,6 +88,7 @@ import Testing
                     logger: logs.logger()
                 )
             ),
+            settings: SettingsService(store: repo, downloader: downloader),
             apiToken: Self.token,
             readiness: Readiness { Readiness.Report(ready: false, error: "The download store is not available.") },
             metrics: PrometheusCollectorRegistry()

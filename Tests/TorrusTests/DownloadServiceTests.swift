@@ -185,4 +185,5 @@ private struct EagerDownloader: Downloader {
     func purge(_ download: Download, deleteFiles: Bool) async throws {}
     func change(_ download: Download, options: DownloadOptions) async throws {}
     func globalStats() async throws -> DownloaderStats? { nil }
+    func apply(_ settings: GlobalSettings) async throws {}
 }

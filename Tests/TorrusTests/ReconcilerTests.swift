@@ -33,6 +33,8 @@ final class CountingRepo: DownloadStore {
     func list() async throws -> [Download] { try await base.list() }
     func countByStatus() async throws -> [DownloadStatus: Int] { try await base.countByStatus() }
     func countByCategory() async throws -> [String: Int] { try await base.countByCategory() }
+    func globalSettings() async throws -> GlobalSettings { try await base.globalSettings() }
+    func saveGlobalSettings(_ settings: GlobalSettings) async throws { try await base.saveGlobalSettings(settings) }
     func representation(of id: UUID) async throws -> [UInt8]? { try await base.representation(of: id) }
     func representations(after position: ListPosition?, limit: Int) async throws -> RepresentationPage {
         try await base.representations(after: position, limit: limit)

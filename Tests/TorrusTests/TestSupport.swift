@@ -12,6 +12,7 @@ final class RecordingDownloader: Downloader, Service {
     enum Call: Equatable, Sendable {
         case start(GID?), pause(GID?), resume(GID?), cancel(GID?), purge(GID?, deleteFiles: Bool)
         case change(GID?, DownloadOptions)
+        case apply(GlobalSettings)
     }
 
     private let state = Mutex<(calls: [Call], failure: TorrusError?, reporter: (any Reporter)?)>(([], nil, nil))
@@ -50,6 +51,7 @@ final class RecordingDownloader: Downloader, Service {
     func cancel(_ download: Download) throws { try record(.cancel(download.gid)) }
     func purge(_ download: Download, deleteFiles: Bool) throws { try record(.purge(download.gid, deleteFiles: deleteFiles)) }
     func change(_ download: Download, options: DownloadOptions) throws { try record(.change(download.gid, options)) }
+    func apply(_ settings: GlobalSettings) throws { try record(.apply(settings)) }
     func globalStats() throws -> DownloaderStats? {
         try state.withLock { state in
             if let failure = state.failure { throw failure }

@@ -4,6 +4,7 @@ import Logging
 import Metrics
 import Prometheus
 import ServiceLifecycle
+import Synchronization
 
 public typealias TorrusApplication = Application<RouterResponder<TorrusRequestContext>>
 
@@ -67,7 +68,16 @@ public func buildApplication(
         downloaderService = noop
         downloader = noop
     } else {
-        let made = try aria2Parts(configuration, roots: roots, reporter: reporter, repo: repo, feed: feed, metrics: metricsFactory, logger: logger)
+        let made = try aria2Parts(
+            configuration,
+            roots: roots,
+            reporter: reporter,
+            repo: repo,
+            settings: store,
+            feed: feed,
+            metrics: metricsFactory,
+            logger: logger
+        )
         if let supervisor = made.supervisor { services.append(supervisor) }
         downloaderService = made.adapter
         downloader = made.adapter.downloader
@@ -105,6 +115,7 @@ public func buildApplication(
         service: DownloadService(repo: repo, downloader: downloader, roots: roots, commands: commands),
         streams: streams,
         webhooks: WebhookService(deliveries: webhooks),
+        settings: SettingsService(store: store, downloader: downloader),
         apiToken: configuration.insecureNoAuth ? nil : configuration.apiToken,
         readiness: readiness,
         metrics: metrics
@@ -160,6 +171,7 @@ private func aria2Parts(
     roots: DownloadRoots,
     reporter: any Reporter,
     repo: PublishingDownloadRepo,
+    settings store: any SettingsStore,
     feed: ChangeFeed,
     metrics: any MetricsFactory,
     logger: Logger
@@ -194,6 +206,8 @@ private func aria2Parts(
     settings.push = configuration.aria2Push
     var adapterLogger = logger
     adapterLogger[metadataKey: "component"] = "aria2"
+    // The adapter's own downloader, known once it exists: the push link's first "up" comes later.
+    let commands = Mutex<(any Downloader)?>(nil)
     let adapter = Aria2Adapter(
         settings: settings,
         reporter: reporter,
@@ -203,6 +217,9 @@ private func aria2Parts(
         metricsFactory: metrics,
         logger: adapterLogger,
         linkChanged: { [adapterLogger] up in
+            if up, let downloader = commands.withLock({ $0 }) {
+                await SettingsService.reapply(store, to: downloader, logger: adapterLogger)
+            }
             do {
                 try await repo.logDownloaderEvent(up ? .downloaderConnected : .downloaderDisconnected)
             } catch {
@@ -210,6 +227,7 @@ private func aria2Parts(
             }
         }
     )
+    commands.withLock { $0 = adapter.downloader }
     return (adapter, supervisor)
 }
 
@@ -221,6 +239,7 @@ public func buildRouter(
     service: DownloadService,
     streams: EventStreams,
     webhooks: WebhookService,
+    settings: SettingsService,
     apiToken: String?,
     readiness: Readiness,
     metrics: PrometheusCollectorRegistry
@@ -241,6 +260,7 @@ public func buildRouter(
     StatsController(service: service).addRoutes(to: v1, at: "/v1", table: routes)
     EventsController(streams: streams).addRoutes(to: v1, at: "/v1", table: routes)
     WebhooksController(service: webhooks).addRoutes(to: v1, at: "/v1", table: routes)
+    SettingsController(service: settings).addRoutes(to: v1, at: "/v1", table: routes)
     return router
 }
 

@@ -220,6 +220,16 @@ struct Aria2Downloader: Downloader {
     }
 
     /// Runs aria2 calls, reporting their failures as the service expects them.
+    /// `changeGlobalOption` with what is set.
+    func apply(_ settings: GlobalSettings) async throws {
+        var values: [String: JSONValue] = [:]
+        if let limit = settings.maxDownloadLimit { values["max-overall-download-limit"] = .string(String(limit)) }
+        if let limit = settings.maxUploadLimit { values["max-overall-upload-limit"] = .string(String(limit)) }
+        if let count = settings.maxConcurrentDownloads { values["max-concurrent-downloads"] = .string(String(count)) }
+        guard !values.isEmpty else { return }
+        try await run { try await rpc.call("aria2.changeGlobalOption", [.object(values)]) }
+    }
+
     /// `getGlobalStat`: aria2 answers every number as a string.
     func globalStats() async throws -> DownloaderStats? {
         struct Answer: Decodable {

@@ -22,6 +22,8 @@ public protocol Downloader: Sendable {
     func change(_ download: Download, options: DownloadOptions) async throws
     /// The downloader's own totals (`GET /v1/stats`); nil when it keeps none.
     func globalStats() async throws -> DownloaderStats?
+    /// Applies global limits (what is nil is left as the downloader has it).
+    func apply(_ settings: GlobalSettings) async throws
     /// Pauses several downloads, in one round trip where the downloader can; returns why each
     /// one it could not pause failed (by id).
     func pause(_ downloads: [Download]) async -> [UUID: TorrusError]

@@ -68,6 +68,9 @@ public actor NoopDownloader: Downloader, Service {
     /// Nothing to apply: noop downloads have no speed or files to limit.
     public func change(_ download: Download, options: DownloadOptions) {}
 
+    /// Noop downloads have no speed to limit.
+    public func apply(_ settings: GlobalSettings) {}
+
     /// The noop downloader keeps no totals.
     public func globalStats() -> DownloaderStats? { nil }
 

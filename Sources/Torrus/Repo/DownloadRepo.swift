@@ -85,7 +85,7 @@ public typealias DownloadRepo = DownloadReader & DownloadFinder & DownloadWriter
 
 /// A store: a repo that reports its commits and keeps them as a log of events
 /// (`PublishingDownloadRepo` builds on one).
-public typealias DownloadStore = DownloadRepo & CommitReporting & EventLog & WebhookStore
+public typealias DownloadStore = DownloadRepo & CommitReporting & EventLog & WebhookStore & SettingsStore
 
 /// One change of the event path, addressed by GID (`DownloadWriter.update(byGID:)`).
 public struct GIDEdit: Sendable {

@@ -29,6 +29,11 @@ public actor InMemoryDownloadRepo: DownloadStore {
     private let eventCapacity: Int
     /// Webhook targets and their recent attempts (`InMemoryDownloadRepo+Webhooks.swift`).
     var webhookTable = InMemoryWebhookTable()
+    private var settings = GlobalSettings()
+
+    public func globalSettings() -> GlobalSettings { settings }
+
+    public func saveGlobalSettings(_ settings: GlobalSettings) { self.settings = settings }
 
     public init(encoding: DownloadEncoding, eventCapacity: Int = 10_000) {
         self.encoding = encoding

@@ -81,6 +81,39 @@ public final class SQLiteDownloadRepo: DownloadStore {
         }
     }
 
+    /// In the `setting` table, one integer row each; a missing row is "never set".
+    public func globalSettings() async throws -> GlobalSettings {
+        try await pool.read { db in
+            func value(_ key: String) throws -> Int64? {
+                try Int64.fetchOne(db, sql: "SELECT value FROM setting WHERE key = ?", arguments: ["global." + key])
+            }
+            return GlobalSettings(
+                maxDownloadLimit: try value("maxDownloadLimit"),
+                maxUploadLimit: try value("maxUploadLimit"),
+                maxConcurrentDownloads: try value("maxConcurrentDownloads").map { Int($0) }
+            )
+        }
+    }
+
+    public func saveGlobalSettings(_ settings: GlobalSettings) async throws {
+        try await pool.write { db in
+            let values: [(String, Int64?)] = [
+                ("maxDownloadLimit", settings.maxDownloadLimit), ("maxUploadLimit", settings.maxUploadLimit),
+                ("maxConcurrentDownloads", settings.maxConcurrentDownloads.map { Int64($0) }),
+            ]
+            for (key, value) in values {
+                if let value {
+                    try db.execute(
+                        sql: "INSERT INTO setting (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                        arguments: ["global." + key, value]
+                    )
+                } else {
+                    try db.execute(sql: "DELETE FROM setting WHERE key = ?", arguments: ["global." + key])
+                }
+            }
+        }
+    }
+
     public func countByCategory() async throws -> [String: Int] {
         try await pool.read { db in
             // Served by the category index.
