@@ -34,7 +34,7 @@ import Testing
         process.environment = environment.merging(["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin"]) { a, _ in a }
         process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errorOutput))
-        try process.run()
+        try ProcessSpawn.run(process)
         return Run(process: process, output: output, errorOutput: errorOutput)
     }
 

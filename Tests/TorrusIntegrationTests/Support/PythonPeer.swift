@@ -41,7 +41,7 @@ final class PythonPeer: Sendable {
         process.arguments = ["python3", script] + arguments + ["--exit-on-stdin-eof"]
         process.standardInput = stdinPipe  // we hold the write end: if this process dies, the server exits
         process.standardOutput = stdoutPipe
-        try process.run()
+        try ProcessSpawn.run(process)
 
         let (line, failure) = Self.readLine(from: stdoutPipe.fileHandleForReading.fileDescriptor, timeout: 10)
         let words = line.split(separator: " ")
