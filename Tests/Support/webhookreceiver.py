@@ -36,11 +36,11 @@ import os
 import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from testpeers import serve_until_stopped  # noqa: E402  (the same serving loop as the test peers)
+from testpeers import Server, serve_until_stopped  # noqa: E402  (the test peers' server and serving loop)
 
 try:
     import standardwebhooks
@@ -135,20 +135,6 @@ class State:
 
 def _is_int(value):
     return isinstance(value, int) and not isinstance(value, bool)
-
-
-class Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(self, addr, handler, state):
-        super().__init__(addr, handler)
-        self.state = state
-
-    def handle_error(self, request, client_address):
-        # Clients hanging up mid-request are routine here; stay quiet unless asked.
-        if self.state.verbose:
-            super().handle_error(request, client_address)
 
 
 class Handler(BaseHTTPRequestHandler):
