@@ -208,17 +208,28 @@ class Server(ThreadingHTTPServer):
             super().handle_error(request, client_address)
 
 
-class Handler(BaseHTTPRequestHandler):
+class QuietHandler(BaseHTTPRequestHandler):
+    """HTTP/1.1, logging only with --verbose, clients that hang up ignored. Shared with
+    webhookreceiver.py."""
+
     protocol_version = "HTTP/1.1"
-
-    def version_string(self):
-        return "testpeers/1"
-
-    # -- plumbing -------------------------------------------------------------------------------
 
     def log_message(self, format, *args):
         if self.server.state.verbose:
             sys.stderr.write("%s - %s\n" % (self.address_string(), format % args))
+
+    def handle(self):
+        try:
+            super().handle()
+        except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError, TimeoutError, OSError):
+            pass
+
+
+class Handler(QuietHandler):
+    def version_string(self):
+        return "testpeers/1"
+
+    # -- plumbing -------------------------------------------------------------------------------
 
     def _split(self):
         path, _, query = self.path.partition("?")
@@ -270,12 +281,6 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_HEAD(self):
         self._dispatch()
-
-    def handle(self):
-        try:
-            super().handle()
-        except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError, TimeoutError, OSError):
-            pass
 
     # -- /files ---------------------------------------------------------------------------------
 

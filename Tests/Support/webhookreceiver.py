@@ -36,11 +36,10 @@ import os
 import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from testpeers import Server, serve_until_stopped  # noqa: E402  (the test peers' server and serving loop)
+from testpeers import QuietHandler, Server, serve_until_stopped  # noqa: E402  (the test peers' server pieces)
 
 try:
     import standardwebhooks
@@ -137,17 +136,11 @@ def _is_int(value):
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
+class Handler(QuietHandler):
     def version_string(self):
         return "webhookreceiver/1"
 
     # -- plumbing -------------------------------------------------------------------------------
-
-    def log_message(self, format, *args):
-        if self.server.state.verbose:
-            sys.stderr.write("%s - %s\n" % (self.address_string(), format % args))
 
     def _send(self, status, body=b"", ctype="text/plain; charset=utf-8", headers=None):
         self.send_response(status)
@@ -247,12 +240,6 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_OPTIONS(self):
         self._dispatch()
-
-    def handle(self):
-        try:
-            super().handle()
-        except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError, TimeoutError, OSError):
-            pass
 
     # -- routes ---------------------------------------------------------------------------------
 

@@ -151,7 +151,9 @@ struct EventStreamTests {
         defer { root.remove() }
         try await Self.noopApp(root).test(.live) { client in
             let port = try #require(client.port)
-            _ = try await API.create(client, #"{"source":"http://127.0.0.1:1/a.bin"}"#)
+            let id = try await API.create(client, #"{"source":"http://127.0.0.1:1/a.bin"}"#)
+            // Nothing changes any more: the reset's id and a list made after it must agree.
+            _ = try await API.waitForStatus(client, id, "Complete")
             let stream = try await Self.open(port: port, after: 999_999)
             defer { stream.close() }
             try await eventually("the reset") { !stream.events.isEmpty }

@@ -43,23 +43,18 @@ struct CreateDownloadRequest: Decodable {
 struct OptionsRequest: Decodable {
     var options = DownloadOptions()
 
-    private enum CodingKeys: String, CodingKey {
-        case out, headers, maxDownloadLimit, connections, checksum, selectFiles, seedRatio, seedTime
-    }
+    private enum CodingKeys: String, CodingKey { case out, headers, connections, checksum }
 
     static let names = ["out", "headers", "maxDownloadLimit", "connections", "checksum", "selectFiles", "seedRatio", "seedTime"]
 
     init(from decoder: any Decoder) throws {
         try StrictKeys.check(decoder, allowed: Set(Self.names), field: "options")
         let container = try decoder.container(keyedBy: CodingKeys.self)
+        options = try ChangeableOptionsRequest.decodeChangeable(from: decoder)
         options.out = try container.decodeIfPresent(String.self, forKey: .out)
         options.headers = try container.decodeIfPresent([String].self, forKey: .headers) ?? []
-        options.maxDownloadLimit = try container.decodeIfPresent(Int64.self, forKey: .maxDownloadLimit)
         options.connections = try container.decodeIfPresent(Int.self, forKey: .connections)
         options.checksum = try container.decodeIfPresent(String.self, forKey: .checksum)
-        options.selectFiles = try container.decodeIfPresent([Int].self, forKey: .selectFiles)
-        options.seedRatio = try container.decodeIfPresent(Double.self, forKey: .seedRatio)
-        options.seedTime = try container.decodeIfPresent(Int.self, forKey: .seedTime)
     }
 }
 
@@ -103,11 +98,18 @@ struct ChangeableOptionsRequest: Decodable {
             immutable: ["out", "headers", "connections", "checksum"],
             field: "options"
         )
+        options = try Self.decodeChangeable(from: decoder)
+    }
+
+    /// The four options a PATCH may change, as the create reads them too.
+    static func decodeChangeable(from decoder: any Decoder) throws -> DownloadOptions {
         let container = try decoder.container(keyedBy: CodingKeys.self)
+        var options = DownloadOptions()
         options.maxDownloadLimit = try container.decodeIfPresent(Int64.self, forKey: .maxDownloadLimit)
         options.selectFiles = try container.decodeIfPresent([Int].self, forKey: .selectFiles)
         options.seedRatio = try container.decodeIfPresent(Double.self, forKey: .seedRatio)
         options.seedTime = try container.decodeIfPresent(Int.self, forKey: .seedTime)
+        return options
     }
 }
 

@@ -5,12 +5,12 @@ enum Aria2Options {
         var values: [String: JSONValue] = [:]
         if let out = options.out { values["out"] = .string(out) }
         if !options.headers.isEmpty { values["header"] = .array(options.headers.map(JSONValue.string)) }
-        if let limit = options.maxDownloadLimit { values["max-download-limit"] = .string(String(limit)) }
         if let connections = options.connections {
             values["split"] = .string(String(connections))
             values["max-connection-per-server"] = .string(String(connections))
         }
         if let checksum = options.checksum { values["checksum"] = .string(checksum) }
+        // The limit, file selection and seeding: the same names as a later change.
         values.merge(changeable(options)) { _, changed in changed }
         return values
     }

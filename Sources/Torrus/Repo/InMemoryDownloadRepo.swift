@@ -144,7 +144,8 @@ public actor InMemoryDownloadRepo: DownloadStore {
             if events[middle].sequence <= position { low = events.index(after: middle) } else { high = middle }
         }
         let logged = events[low..<events.index(low, offsetBy: min(limit, events.distance(from: low, to: events.endIndex)))]
-        let latest = progress.values.filter { $0.sequence > position }.sorted { $0.sequence < $1.sequence }.prefix(limit)
+        // Progress older than the ring's start is as gone as the events before it.
+        let latest = progress.values.filter { $0.sequence > max(position, eventsFrom - 1) }.sorted { $0.sequence < $1.sequence }.prefix(limit)
         let merged = (Array(logged) + latest).sorted { $0.sequence < $1.sequence }.prefix(limit)
         return EventLogPage(events: Array(merged), oldest: eventsFrom, last: sequence)
     }
@@ -169,10 +170,7 @@ public actor InMemoryDownloadRepo: DownloadStore {
                 continue
             }
             if event.type == .downloadDeleted, let id = event.downloadID { progress[id] = nil }
-            if events.count == eventCapacity {
-                eventsFrom = events.removeFirst().sequence + 1
-                progress = progress.filter { $0.value.sequence >= eventsFrom }
-            }
+            if events.count == eventCapacity { eventsFrom = events.removeFirst().sequence + 1 }
             events.append(event)
         }
         listener.report(numbered)
