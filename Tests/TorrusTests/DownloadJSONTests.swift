@@ -12,7 +12,7 @@ struct DownloadJSONTests {
 
         private enum CodingKeys: String, CodingKey {
             case id, gid, source, targetPath, name, files, status, desiredStatus, createdAt, updatedAt, progress, error
-            case mirrors, options, category, tags
+            case mirrors, options, category, tags, upload
         }
 
         /// What was set, headers by name.
@@ -56,6 +56,7 @@ struct DownloadJSONTests {
             try container.encode(Options(options: download.options), forKey: .options)
             try container.encode(download.category, forKey: .category)
             try container.encode(download.tags, forKey: .tags)
+            try container.encode(download.upload, forKey: .upload)
         }
     }
 
@@ -87,6 +88,7 @@ struct DownloadJSONTests {
             options: options(text, index: index),
             category: index % 3 == 0 ? nil : text,
             tags: (0..<(index % 3)).map { "\(text)-\($0)" },
+            upload: index % 4 == 1 ? DownloadUpload(kind: .torrent, size: index * 1000, sha256: String(repeating: "ab", count: 32)) : nil,
             createdAt: Date(millisecondsSince1970: 1_764_600_000_000 + Int64(index) * 7_919),
             updatedAt: Date(millisecondsSince1970: 1_764_600_000_000 + Int64(index) * 104_729)
         )

@@ -44,7 +44,8 @@ final class CountingRepo: DownloadStore {
     func find(gids: [GID]) async throws -> [Download] { try await base.find(gids: gids) }
     func find(infoHashes: [String]) async throws -> [Download] { try await base.find(infoHashes: infoHashes) }
     func unfinished() async throws -> [Download] { try await base.unfinished() }
-    func insert(_ download: Download) async throws -> InsertOutcome { try await base.insert(download) }
+    func upload(of id: UUID) async throws -> [UInt8]? { try await base.upload(of: id) }
+    func insert(_ download: Download, upload: [UInt8]?) async throws -> InsertOutcome { try await base.insert(download, upload: upload) }
     func update(_ id: UUID, _ mutate: @escaping @Sendable (inout Download) throws -> Void) async throws -> DownloadUpdate? {
         counts.withLock { $0.updates += 1 }
         return try await base.update(id, mutate)

@@ -54,7 +54,19 @@ public enum DownloadJSON {
         JSONText.string(download.targetPath, to: &out)
         out.append(contentsOf: #","updatedAt":""#.utf8)
         RFC3339.append(download.updatedAt, to: &out)
-        out.append(contentsOf: #""}"#.utf8)
+        out.append(contentsOf: #"","upload":"#.utf8)
+        if let upload = download.upload {
+            out.append(contentsOf: #"{"kind":""#.utf8)
+            out.append(contentsOf: upload.kind.rawValue.utf8)
+            out.append(contentsOf: #"","sha256":""#.utf8)
+            out.append(contentsOf: upload.sha256.utf8)
+            out.append(contentsOf: #"","size":"#.utf8)
+            JSONText.number(Int64(upload.size), to: &out)
+            out.append(UInt8(ascii: "}"))
+        } else {
+            out.append(contentsOf: "null".utf8)
+        }
+        out.append(UInt8(ascii: "}"))
     }
 
     /// Only what was set (no key: aria2's default). Headers by name only: their values may be
@@ -151,5 +163,5 @@ public enum DownloadJSON {
 extension DownloadEncoding {
     /// What the stores keep with each download: its v1 JSON. Bump the version whenever
     /// `DownloadJSON`'s bytes change, so stored rows are encoded again.
-    public static let v1JSON = DownloadEncoding(version: 2) { DownloadJSON.encode($0) }
+    public static let v1JSON = DownloadEncoding(version: 3) { DownloadJSON.encode($0) }
 }

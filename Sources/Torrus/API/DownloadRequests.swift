@@ -1,6 +1,8 @@
 import Foundation
 
-/// `POST /v1/downloads` body: `source`, or `sources` (the same file at several URIs).
+/// `POST /v1/downloads` body: `source`, or `sources` (the same file at several URIs), or
+/// `torrent` (a `.torrent` file as base64). In a multipart form (`UploadForm`) the `request`
+/// part holds the same fields but those three: the file is a part of its own.
 struct CreateDownloadRequest: Decodable {
     var sources: [String]
     var targetPath: String?
@@ -8,23 +10,22 @@ struct CreateDownloadRequest: Decodable {
     var options: DownloadOptions
     var category: String?
     var tags: [String]
+    var upload: UploadedFile?
 
-    private enum CodingKeys: String, CodingKey { case source, sources, targetPath, desiredStatus, options, category, tags }
+    /// Set in the decoder's `userInfo` for a form's `request` part.
+    static let formPart = CodingUserInfoKey(rawValue: "torrus.formPart")!
+    static let fields: Set<String> = ["targetPath", "desiredStatus", "options", "category", "tags"]
+
+    private enum CodingKeys: String, CodingKey { case source, sources, torrent, metalink, targetPath, desiredStatus, options, category, tags }
 
     init(from decoder: any Decoder) throws {
-        try StrictKeys.check(decoder, allowed: ["source", "sources", "targetPath", "desiredStatus", "options", "category", "tags"])
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        let source = try container.decodeIfPresent(String.self, forKey: .source)
-        let sources = try container.decodeIfPresent([String].self, forKey: .sources)
-        switch (source, sources) {
-        case (let source?, nil): self.sources = [source]
-        case (nil, let sources?):
-            guard !sources.isEmpty else { throw TorrusError.invalidInput("sources must name at least one URI.") }
-            self.sources = sources
-        case (nil, nil) where container.contains(.source):
-            throw TorrusError.invalidInput("Field 'source' must be a string, not null.")
-        case (nil, nil): throw TorrusError.invalidInput("Field 'source' is required (or 'sources', a list of URIs of the same file).")
-        case (_?, _?): throw TorrusError.invalidInput("Give 'source' or 'sources', not both.")
+        if decoder.userInfo[Self.formPart] != nil {
+            try StrictKeys.check(decoder, allowed: Self.fields, field: "request")
+            sources = []
+        } else {
+            try StrictKeys.check(decoder, allowed: Self.fields.union(["source", "sources", "torrent", "metalink"]))
+            (sources, upload) = try Self.origin(container)
         }
         targetPath = try container.decodeIfPresent(String.self, forKey: .targetPath)
         desiredStatus = try container.decodeIfPresent(String.self, forKey: .desiredStatus).map { value in
@@ -36,6 +37,41 @@ struct CreateDownloadRequest: Decodable {
         options = try container.decodeIfPresent(OptionsRequest.self, forKey: .options)?.options ?? DownloadOptions()
         category = try container.decodeIfPresent(String.self, forKey: .category)
         tags = try container.decodeIfPresent([String].self, forKey: .tags) ?? []
+    }
+
+    /// The URIs, or the uploaded file.
+    private static func origin(_ container: KeyedDecodingContainer<CodingKeys>) throws -> ([String], UploadedFile?) {
+        if container.contains(.metalink) {
+            throw TorrusError.invalidInput(
+                "Metalinks are not accepted: aria2 names a metalink's transfers itself, and Torrus owns every transfer it starts. Give the file's URIs as 'sources' and its digest as 'options.checksum'."
+            )
+        }
+        if let torrent = try container.decodeIfPresent(String.self, forKey: .torrent) {
+            guard !container.contains(.source), !container.contains(.sources) else {
+                throw TorrusError.invalidInput("Give source, sources or torrent, only one of them.")
+            }
+            // Refused before decoding: base64 is 4 bytes for every 3.
+            guard torrent.utf8.count <= (DownloadUpload.Kind.torrent.maxSize + 2) / 3 * 4 else {
+                throw TorrusError.tooLarge("The torrent is larger than \(DownloadUpload.Kind.torrent.maxSize) bytes.")
+            }
+            guard let bytes = Data(base64Encoded: torrent) else { throw TorrusError.invalidInput("Field 'torrent' must be base64.") }
+            return ([], UploadedFile(kind: .torrent, bytes: [UInt8](bytes)))
+        }
+        let source = try container.decodeIfPresent(String.self, forKey: .source)
+        let sources = try container.decodeIfPresent([String].self, forKey: .sources)
+        switch (source, sources) {
+        case (let source?, nil): return ([source], nil)
+        case (nil, let sources?):
+            guard !sources.isEmpty else { throw TorrusError.invalidInput("sources must name at least one URI.") }
+            return (sources, nil)
+        case (nil, nil) where container.contains(.source):
+            throw TorrusError.invalidInput("Field 'source' must be a string, not null.")
+        case (nil, nil):
+            throw TorrusError.invalidInput(
+                "Field 'source' is required (or 'sources', a list of URIs of the same file, or 'torrent', a .torrent file as base64)."
+            )
+        case (_?, _?): throw TorrusError.invalidInput("Give 'source' or 'sources', not both.")
+        }
     }
 }
 

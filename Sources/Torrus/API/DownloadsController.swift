@@ -20,6 +20,9 @@ struct DownloadsController {
         table.add(base + "/downloads/:id", [.get, .patch, .delete])
     }
 
+    /// A create may carry a torrent as base64 (4 bytes for every 3), with the JSON around it.
+    static let createLimit = (DownloadUpload.Kind.torrent.maxSize + 2) / 3 * 4 + JSONBody.maxSize
+
     /// Downloads per store read of the list. A list of up to this many is one buffer with its
     /// length; a longer one is streamed page by page, so memory stays flat however long it is.
     static let listPage = 2000
@@ -63,8 +66,12 @@ struct DownloadsController {
     }
 
     /// 201 with `Location` for a new download, 200 with the existing one for a repeated create.
+    /// A JSON body, or a multipart form carrying a `.torrent` (`UploadForm`).
     @Sendable func create(_ request: Request, context: TorrusRequestContext) async throws -> Response {
-        let body = try await JSONBody.decode(CreateDownloadRequest.self, from: request, context: context)!
+        let body =
+            UploadForm.isForm(request.headers[.contentType])
+            ? try await UploadForm.decode(request)
+            : try await JSONBody.decode(CreateDownloadRequest.self, from: request, context: context, limit: Self.createLimit)!
         let (download, created) = try await service.create(
             .init(
                 sources: body.sources,
@@ -72,7 +79,8 @@ struct DownloadsController {
                 desiredStatus: body.desiredStatus,
                 options: body.options,
                 category: body.category,
-                tags: body.tags
+                tags: body.tags,
+                upload: body.upload
             )
         )
         return JSONResponse.download(

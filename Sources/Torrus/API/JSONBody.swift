@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import NIOCore
 
 /// Strict JSON request bodies: `application/json` in UTF-8 only (415), at most 1 MiB (413), and
 /// malformed JSON, unknown, read-only or repeated fields, control characters in any string and
@@ -9,23 +10,39 @@ enum JSONBody {
     static let maxSize = 1 << 20
 
     /// Decodes the body, or returns nil when the body is empty and `required` is false.
+    /// `limit`: the largest body accepted (a create may carry a torrent as base64).
     static func decode<T: Decodable>(
         _ type: T.Type,
         from request: Request,
         context: TorrusRequestContext,
-        required: Bool = true
+        required: Bool = true,
+        limit: Int = maxSize
     ) async throws -> T? {
-        // Refuse early when the client announced an oversized body, before reading any of it.
-        if let length = request.headers[.contentLength].flatMap(Int.init), length > maxSize {
-            throw ProblemDetails(.contentTooLarge, slug: "body-too-large", detail: "The request body exceeds \(maxSize) bytes.")
-        }
-        var request = request
-        let body = try await request.collectBody(upTo: maxSize)
+        let body = try await collect(request, limit: limit)
         if body.readableBytes == 0 {
             guard required else { return nil }
             throw ProblemDetails.badRequest("A JSON request body is required.")
         }
         try checkContentType(request.headers[.contentType])
+        return try decode(type, body: body)
+    }
+
+    /// The whole body, refused with a 413 beyond `limit` — before any of it is read when the
+    /// client announced its length.
+    static func collect(_ request: Request, limit: Int) async throws -> ByteBuffer {
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
+            throw ProblemDetails(.contentTooLarge, slug: "body-too-large", detail: "The request body exceeds \(limit) bytes.")
+        }
+        var request = request
+        do {
+            return try await request.collectBody(upTo: limit)
+        } catch is NIOTooManyBytesError {
+            throw ProblemDetails(.contentTooLarge, slug: "body-too-large", detail: "The request body exceeds \(limit) bytes.")
+        }
+    }
+
+    /// JSON bytes (a body, or a part of a multipart form) decoded under the same rules.
+    static func decode<T: Decodable>(_ type: T.Type, body: ByteBuffer, userInfo: [CodingUserInfoKey: any Sendable] = [:]) throws -> T {
         let bytes = body.readableBytesView
         // JSON in UTF-8 never holds a NUL byte; without this check the decoder would guess
         // UTF-16 from the zero bytes and accept a body that is not the UTF-8 the API promises.
@@ -48,7 +65,9 @@ enum JSONBody {
             break
         }
         do {
-            return try JSONDecoder().decode(T.self, from: Data(buffer: body))
+            let decoder = JSONDecoder()
+            decoder.userInfo = userInfo
+            return try decoder.decode(T.self, from: Data(buffer: body))
         } catch let error as TorrusError {
             throw error
         } catch let error as DecodingError {

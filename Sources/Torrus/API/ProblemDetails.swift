@@ -58,6 +58,7 @@ extension ProblemDetails {
         case .invalidInput: self.init(.badRequest, slug: "invalid-request", detail: error.message)
         case .notFound: self.init(.notFound, slug: "not-found", detail: error.message)
         case .conflict: self.init(.conflict, slug: "conflict", detail: error.message)
+        case .tooLarge: self.init(.contentTooLarge, slug: "body-too-large", detail: error.message)
         case .downloaderUnavailable: self.init(.badGateway, slug: "downloader-unavailable", detail: error.message)
         case .downloaderRejected: self.init(.badGateway, slug: "downloader-error", detail: error.message)
         }

@@ -58,7 +58,7 @@ public final class Aria2Adapter: Service {
             logger: logger,
             pushConnected: { push.connected }
         )
-        commands = Aria2Downloader(rpc: rpc, poller: poller, roots: roots, reporter: reporter, logger: logger)
+        commands = Aria2Downloader(rpc: rpc, poller: poller, roots: roots, reporter: reporter, uploads: repo, logger: logger)
         resyncer = Aria2Resyncer(
             rpc: rpc,
             repo: repo,

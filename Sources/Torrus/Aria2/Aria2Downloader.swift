@@ -11,6 +11,8 @@ struct Aria2Downloader: Downloader {
     let roots: DownloadRoots
     /// A download refused at hand-over fails through the event path, like any other failure.
     let reporter: any Reporter
+    /// Where the files that uploaded downloads were made from are kept.
+    let uploads: any DownloadFinder
     let logger: Logger
 
     /// `addUri` under Torrus's own GID. `auto-file-renaming=false` makes aria2 refuse to write
@@ -30,13 +32,36 @@ struct Aria2Downloader: Downloader {
         options["dir"] = .string(download.targetPath)
         options["auto-file-renaming"] = "false"
         if download.desiredStatus == .paused { options["pause"] = "true" }
-        // The mirrors are more URIs of one download: aria2 fetches pieces from each.
-        let uris = ([download.source] + download.mirrors).map(JSONValue.string)
-        var params: [JSONValue] = [.array(uris), .object(options)]
+        let method: String
+        var params: [JSONValue]
+        if let upload = download.upload {
+            // The file goes as base64, as aria2 takes it, with no web seeds.
+            let file = try await uploadedFile(of: download)
+            switch upload.kind {
+            case .torrent: (method, params) = ("aria2.addTorrent", [.string(file.base64EncodedString()), [], .object(options)])
+            }
+        } else {
+            // The mirrors are more URIs of one download: aria2 fetches pieces from each.
+            let uris = ([download.source] + download.mirrors).map(JSONValue.string)
+            (method, params) = ("aria2.addUri", [.array(uris), .object(options)])
+        }
         // Active means "ahead of the queue"; aria2 still starts it only when a slot is free.
         if download.desiredStatus == .active { params.append(0) }
-        try await run { try await rpc.call("aria2.addUri", params) }
+        try await run { try await rpc.call(method, params) }
         poller.wake(watching: gid)
+    }
+
+    private func uploadedFile(of download: Download) async throws -> Data {
+        let bytes: [UInt8]?
+        do {
+            bytes = try await uploads.upload(of: download.id)
+        } catch {
+            throw TorrusError.downloaderUnavailable("The uploaded file of this download could not be read from the store: \(error)")
+        }
+        guard let bytes else {
+            throw TorrusError.conflict("The uploaded file of this download is missing from the store; create the download again.")
+        }
+        return Data(bytes)
     }
 
     /// `pause`, or `forcePause` when aria2 does not manage a graceful pause in time. A GID aria2

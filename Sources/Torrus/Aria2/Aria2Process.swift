@@ -123,6 +123,11 @@ public final class Aria2Process: @unchecked Sendable {
             "--bt-enable-lpd=false",
             "--enable-peer-exchange=false",
             "--auto-save-interval=1",
+            // Room for the largest upload Torrus accepts (10 MiB of torrent, as base64 in JSON).
+            "--rpc-max-request-size=16M",
+            // Torrus keeps uploaded files itself and adds them again when aria2 lost them; aria2
+            // would otherwise write a copy named after its hash into the download directory.
+            "--rpc-save-upload-metadata=false",
             "--stop-with-process=\(getpid())",
         ]
         if let sessionFile = options.sessionFile {

@@ -1,3 +1,4 @@
+import CCurl
 import Dispatch
 import Foundation
 import Synchronization
@@ -166,7 +167,9 @@ final class Aria2RPC: Sendable {
             throw .malformed("cannot encode \(method): \(error)")
         }
         let answer: [UInt8]
-        if let socket = webSocket.withLock({ $0 }) {
+        // A large call (an uploaded torrent) goes over HTTP: one aria2 refuses as too large there
+        // costs one connection, not the push link every notification comes by.
+        if body.count <= Self.maxWebSocketCall, let socket = webSocket.withLock({ $0 }) {
             answer = try await callOverWebSocket(socket, id: id, method: method, body: body, timeout: timeout)
         } else {
             answer = try await callOverHTTP(method: method, body: body, timeout: timeout)
@@ -176,6 +179,9 @@ final class Aria2RPC: Sendable {
         return result
     }
 
+    /// Calls larger than this never take the WebSocket.
+    static let maxWebSocketCall = 64 << 10
+
     private func callOverHTTP(method: String, body: [UInt8], timeout: Duration) async throws(Aria2Error) -> [UInt8] {
         do {
             // aria2 answers JSON-RPC errors with HTTP 400 and the error object; the body decides.
@@ -184,6 +190,14 @@ final class Aria2RPC: Sendable {
             return answer
         } catch let error as CurlError {
             if error.kind == .timeout { throw .timeout(method: method) }
+            // aria2 hangs up without a word on a request over its --rpc-max-request-size.
+            if error.code == Int(CURLE_GOT_NOTHING.rawValue), body.count > Self.maxWebSocketCall {
+                throw .rpc(
+                    code: 1,
+                    message:
+                        "aria2 closed the connection without answering \(method) of \(body.count) bytes: the request is larger than its --rpc-max-request-size (2M unless set). Raise it to 16M, as torrusd does for its own aria2c."
+                )
+            }
             throw .unavailable(error.description)
         } catch let error as Aria2Error {
             throw error

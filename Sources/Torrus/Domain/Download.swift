@@ -26,6 +26,8 @@ public struct Download: Sendable, Equatable, Identifiable {
     /// The user's grouping: one category, any tags. Torrus's own; aria2 never sees them.
     public var category: String?
     public var tags: [String]
+    /// The uploaded file this download was made from; nil for a download of URIs.
+    public var upload: DownloadUpload?
     public var createdAt: Date
     public var updatedAt: Date
 
@@ -46,6 +48,7 @@ public struct Download: Sendable, Equatable, Identifiable {
         options: DownloadOptions = DownloadOptions(),
         category: String? = nil,
         tags: [String] = [],
+        upload: DownloadUpload? = nil,
         createdAt: Date,
         updatedAt: Date? = nil
     ) {
@@ -65,6 +68,7 @@ public struct Download: Sendable, Equatable, Identifiable {
         self.options = options
         self.category = category
         self.tags = tags
+        self.upload = upload
         self.createdAt = createdAt
         self.updatedAt = updatedAt ?? createdAt
     }

@@ -13,9 +13,10 @@ enum DownloadOptionRules {
     /// Hex digits of each digest aria2 checks.
     static let checksumLengths = ["md5": 32, "sha-1": 40, "sha-224": 56, "sha-256": 64, "sha-384": 96, "sha-512": 128, "adler32": 8]
 
-    /// Checks `options` for a download of `source` (the kind of source decides what applies).
-    static func validate(_ options: DownloadOptions, source: String) throws {
-        let torrent = source.lowercased().hasPrefix("magnet:")
+    /// Checks `options` for a download of `source`, or of an uploaded file of kind `upload` (the
+    /// kind of source decides what applies).
+    static func validate(_ options: DownloadOptions, source: String, upload: DownloadUpload.Kind? = nil) throws {
+        let torrent = upload == .torrent || (upload == nil && source.lowercased().hasPrefix("magnet:"))
         let http = ["http:", "https:"].contains { source.lowercased().hasPrefix($0) }
         if let out = options.out { try validateFileName(out) }
         if !options.headers.isEmpty {

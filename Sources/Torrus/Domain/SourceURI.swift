@@ -256,10 +256,7 @@ public enum SourceURI {
             return String(decoding: bytes, as: UTF8.self).lowercased()
         }
         if bytes.count == 32, let decoded = base32Decode(bytes) {
-            return decoded.map { byte in
-                let hex = String(byte, radix: 16)
-                return byte < 16 ? "0" + hex : hex
-            }.joined()
+            return decoded.lowercaseHex
         }
         return nil
     }

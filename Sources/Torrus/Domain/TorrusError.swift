@@ -7,6 +7,8 @@ public struct TorrusError: Error, Sendable, Equatable, CustomStringConvertible {
         case notFound = "not-found"
         /// The request is well-formed but contradicts the download's state.
         case conflict = "conflict"
+        /// An input over one of Torrus's stated size limits.
+        case tooLarge = "too-large"
         /// The downloader could not be reached (connection refused, timeout).
         case downloaderUnavailable = "downloader-unavailable"
         /// The downloader answered, with an error.
@@ -24,6 +26,7 @@ public struct TorrusError: Error, Sendable, Equatable, CustomStringConvertible {
     public static func invalidInput(_ message: String) -> TorrusError { .init(.invalidInput, message) }
     public static func notFound(_ message: String) -> TorrusError { .init(.notFound, message) }
     public static func conflict(_ message: String) -> TorrusError { .init(.conflict, message) }
+    public static func tooLarge(_ message: String) -> TorrusError { .init(.tooLarge, message) }
     public static func downloaderUnavailable(_ message: String) -> TorrusError { .init(.downloaderUnavailable, message) }
     public static func downloaderRejected(_ message: String) -> TorrusError { .init(.downloaderRejected, message) }
 

@@ -68,7 +68,11 @@ public struct PublishingDownloadRepo: DownloadRepo, EventLog {
     public func find(infoHashes: [String]) async throws -> [Download] { try await base.find(infoHashes: infoHashes) }
     public func unfinished() async throws -> [Download] { try await base.unfinished() }
 
-    public func insert(_ download: Download) async throws -> InsertOutcome { try await base.insert(download) }
+    public func upload(of id: UUID) async throws -> [UInt8]? { try await base.upload(of: id) }
+
+    public func insert(_ download: Download, upload: [UInt8]?) async throws -> InsertOutcome {
+        try await base.insert(download, upload: upload)
+    }
 
     public func update(
         _ id: UUID,

@@ -56,14 +56,17 @@ public protocol DownloadFinder: Sendable {
     func find(infoHashes: [String]) async throws -> [Download]
     /// The downloads not in a terminal status — those aria2 should hold — in one read.
     func unfinished() async throws -> [Download]
+    /// The file a download was made from (`Download.upload`), nil for one of URIs.
+    func upload(of id: UUID) async throws -> [UInt8]?
 }
 
 /// Writes downloads. Every mutation is atomic and reports what changed, so the change feed can
 /// publish old and new values (DESIGN.md §10).
 public protocol DownloadWriter: Sendable {
     /// Inserts unless a download with the same fingerprint exists, atomically: under any number of
-    /// concurrent identical inserts exactly one returns `.inserted`.
-    func insert(_ download: Download) async throws -> InsertOutcome
+    /// concurrent identical inserts exactly one returns `.inserted`. `upload`, the file the
+    /// download was made from, is stored with it in the same write: never one without the other.
+    func insert(_ download: Download, upload: [UInt8]?) async throws -> InsertOutcome
 
     /// Applies `mutate` to the stored value atomically and returns old and new values; nil when no
     /// download has that id. If `mutate` throws, nothing is written and the error propagates. When
@@ -82,6 +85,13 @@ public protocol DownloadWriter: Sendable {
 }
 
 public typealias DownloadRepo = DownloadReader & DownloadFinder & DownloadWriter
+
+extension DownloadWriter {
+    /// A download of URIs.
+    public func insert(_ download: Download) async throws -> InsertOutcome {
+        try await insert(download, upload: nil)
+    }
+}
 
 /// A store: a repo that reports its commits and keeps them as a log of events
 /// (`PublishingDownloadRepo` builds on one).

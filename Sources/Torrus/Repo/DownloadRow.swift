@@ -9,7 +9,7 @@ enum DownloadRow {
     /// Every column but `json`, in the order `decode` reads them.
     static let columns = """
         id, gid, source, targetPath, fingerprint, name, files, status, desiredStatus, completedLength, totalLength, \
-        downloadSpeed, uploadSpeed, errorCode, errorMessage, infoHash, createdAt, updatedAt, mirrors, options, category, tags
+        downloadSpeed, uploadSpeed, errorCode, errorMessage, infoHash, createdAt, updatedAt, mirrors, options, category, tags, upload
         """
 
     static func fetch(id: UUID, _ db: Database) throws -> Download? {
@@ -34,7 +34,7 @@ enum DownloadRow {
     static func insert(_ download: Download, json: [UInt8], _ db: Database) throws {
         let statement = try db.cachedStatement(
             sql: """
-                INSERT INTO download (\(columns), json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO download (\(columns), json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
         )
         try statement.execute(arguments: StatementArguments(values(download) + [Data(json)]))
@@ -122,6 +122,7 @@ enum DownloadRow {
             try optionsText(download.options),
             download.category,
             try jsonText(download.tags),
+            try download.upload.map(jsonText),
         ]
     }
 
@@ -150,10 +151,12 @@ enum DownloadRow {
         let mirrors: [String]
         let options: DownloadOptions
         let tags: [String]
+        let upload: DownloadUpload?
         do {
             mirrors = try decodeJSON([String].self, row, 18, empty: [])
             options = try decodeJSON(DownloadOptions.self, row, 19, empty: DownloadOptions())
             tags = try decodeJSON([String].self, row, 21, empty: [])
+            upload = try decodeJSON(DownloadUpload?.self, row, 22, empty: nil)
         } catch {
             throw RepoError.corruptRow(id)
         }
@@ -175,6 +178,7 @@ enum DownloadRow {
             options: options,
             category: row[20],
             tags: tags,
+            upload: upload,
             createdAt: Date(millisecondsSince1970: row[16]),
             updatedAt: Date(millisecondsSince1970: row[17])
         )

@@ -30,6 +30,7 @@ public actor InMemoryDownloadRepo: DownloadStore {
     /// Webhook targets and their recent attempts (`InMemoryDownloadRepo+Webhooks.swift`).
     var webhookTable = InMemoryWebhookTable()
     private var settings = GlobalSettings()
+    private var uploads: [UUID: [UInt8]] = [:]
 
     public func globalSettings() -> GlobalSettings { settings }
 
@@ -83,11 +84,14 @@ public actor InMemoryDownloadRepo: DownloadStore {
 
     public func unfinished() -> [Download] { list().filter { !$0.status.isTerminal } }
 
-    public func insert(_ download: Download) throws -> InsertOutcome {
+    public func upload(of id: UUID) -> [UInt8]? { uploads[id] }
+
+    public func insert(_ download: Download, upload: [UInt8]?) throws -> InsertOutcome {
         if let existing = find(fingerprint: download.fingerprint) { return .existing(existing) }
         guard byID[download.id] == nil else { throw RepoError.duplicateID(download.id) }
         if let gid = download.gid, idByGID[gid] != nil { throw RepoError.duplicateGID(gid) }
         store(download, replacing: nil)
+        uploads[download.id] = upload
         let position = ListPosition(download)
         order.insert((position, download.id), at: firstIndex { $0 > position })
         committed([.created(download)])
@@ -121,6 +125,7 @@ public actor InMemoryDownloadRepo: DownloadStore {
 
     public func delete(_ id: UUID) -> Download? {
         guard let old = byID.removeValue(forKey: id) else { return nil }
+        uploads[id] = nil
         idByFingerprint[old.download.fingerprint] = nil
         if let gid = old.download.gid { idByGID[gid] = nil }
         let index = firstIndex { $0 >= old.position }

@@ -190,6 +190,13 @@ public final class SQLiteDownloadRepo: DownloadStore {
         }
     }
 
+    public func upload(of id: UUID) async throws -> [UInt8]? {
+        try await pool.read { db in
+            try Data.fetchOne(db.cachedStatement(sql: "SELECT bytes FROM downloadUpload WHERE download = ?"), arguments: [id.uuidString])
+                .map { [UInt8]($0) }
+        }
+    }
+
     public func unfinished() async throws -> [Download] {
         try await pool.read { db in
             // The status index keeps this small read small however many finished downloads the
@@ -201,13 +208,17 @@ public final class SQLiteDownloadRepo: DownloadStore {
         }
     }
 
-    public func insert(_ download: Download) async throws -> InsertOutcome {
+    public func insert(_ download: Download, upload: [UInt8]?) async throws -> InsertOutcome {
         try await write { db, changes in
             if let existing = try DownloadRow.fetch(fingerprint: download.fingerprint, db) { return .existing(existing) }
             if try DownloadRow.fetch(id: download.id, db) != nil { throw RepoError.duplicateID(download.id) }
             if let gid = download.gid, try DownloadRow.fetch(gid: gid, db) != nil { throw RepoError.duplicateGID(gid) }
             let json = self.encoding.encode(download)
             try DownloadRow.insert(download, json: json, db)
+            if let upload {
+                try db.cachedStatement(sql: "INSERT INTO downloadUpload (download, bytes) VALUES (?, ?)")
+                    .execute(arguments: [download.id.uuidString, Data(upload)])
+            }
             changes.append(.change(.created(download), json))
             return .inserted(download)
         }
@@ -538,6 +549,14 @@ public final class SQLiteDownloadRepo: DownloadStore {
             }
             // Lists filtered by category (issue 9) read in list order from here.
             try db.create(index: "download_category", on: "download", columns: ["category", "createdAt", "id"])
+        }
+        migrator.registerMigration("v9: uploads") { db in
+            try db.alter(table: "download") { table in table.add(column: "upload", .text) }
+            // Apart from the row: read only when the file goes to aria2, never by a list or a progress write.
+            try db.create(table: "downloadUpload") { table in
+                table.primaryKey("download", .text).references("download", onDelete: .cascade)
+                table.column("bytes", .blob).notNull()
+            }
         }
         return migrator
     }

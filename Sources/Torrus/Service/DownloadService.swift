@@ -75,6 +75,8 @@ public struct DownloadService: Sendable {
         public var options: DownloadOptions
         public var category: String?
         public var tags: [String]
+        /// A `.torrent` or metalink to download from instead of `sources` (which are then empty).
+        public var upload: UploadedFile?
 
         public init(
             sources: [String],
@@ -82,8 +84,10 @@ public struct DownloadService: Sendable {
             desiredStatus: DesiredStatus? = nil,
             options: DownloadOptions = DownloadOptions(),
             category: String? = nil,
-            tags: [String] = []
+            tags: [String] = [],
+            upload: UploadedFile? = nil
         ) {
+            self.upload = upload
             self.sources = sources
             self.targetPath = targetPath
             self.desiredStatus = desiredStatus
@@ -100,9 +104,11 @@ public struct DownloadService: Sendable {
     /// Creates a download, or returns the existing one with the same fingerprint (`created` false).
     /// Only the request that stored the download starts it, however many arrive at once.
     public func create(_ request: CreateRequest) async throws -> (download: Download, created: Bool) {
-        let sources = try Self.validateSources(request.sources)
-        let source = sources[0]
-        try DownloadOptionRules.validate(request.options, source: source)
+        let what = try Self.origin(of: request)
+        try DownloadOptionRules.validate(request.options, source: what.source, upload: what.upload?.kind)
+        if let selected = request.options.selectFiles, let count = what.fileCount, let beyond = selected.first(where: { $0 > count }) {
+            throw TorrusError.invalidInput("options.selectFiles: the torrent has \(count) files; there is no file \(beyond).")
+        }
         if let category = request.category { try DownloadOptionRules.validateLabel(category, field: "category") }
         try DownloadOptionRules.validateTags(request.tags)
         let targetPath = try roots.resolve(request.targetPath)
@@ -113,32 +119,47 @@ public struct DownloadService: Sendable {
         guard desired != .cancelled else {
             throw TorrusError.invalidInput("desiredStatus of a new download must be Queued, Active or Paused.")
         }
-        let fingerprint = Fingerprint.of(source: source, targetPath: targetPath, mirrors: Array(sources.dropFirst()), out: request.options.out)
-        if let existing = try await repo.find(fingerprint: fingerprint) { return (existing, false) }
+        let fingerprint = what.fingerprint(targetPath, request.options.out)
+        if let existing = try await repo.find(fingerprint: fingerprint) {
+            guard existing.targetPath == targetPath else {
+                throw TorrusError.conflict(
+                    "This torrent is already download \(existing.id.lowercasedString), into another targetPath; aria2 runs one transfer per info-hash."
+                )
+            }
+            return (existing, false)
+        }
 
         // The GID is generated and stored before the downloader hears of it, so a crash in
         // between leaves a download Torrus can re-add, never a transfer nobody owns.
         let download = Download(
             gid: .random(),
-            source: source,
+            source: what.source,
             targetPath: targetPath,
             fingerprint: fingerprint,
-            name: request.options.out ?? SourceURI.suggestedName(source),
+            name: request.options.out ?? what.name,
             status: desired == .paused ? .paused : .queued,
             desiredStatus: desired,
-            infoHash: SourceURI.magnetInfoHash(source),
-            mirrors: Array(sources.dropFirst()),
+            infoHash: what.infoHash,
+            mirrors: what.mirrors,
             options: request.options,
             category: request.category,
             tags: request.tags,
+            upload: what.upload,
             createdAt: .nowMilliseconds()
         )
-        guard case .inserted(let stored) = try await repo.insert(download) else {
+        guard case .inserted(let stored) = try await repo.insert(download, upload: request.upload?.bytes) else {
             return (try await repo.find(fingerprint: fingerprint) ?? download, false)
         }
         Logger.current.info("Download created", metadata: ["download": "\(stored.id.lowercasedString)", "gid": "\(stored.gid!)"])
         try await call(.start, stored)
         return (stored, true)
+    }
+
+    /// What a create downloads, checked: its URIs, or the file it uploaded.
+    private static func origin(of request: CreateRequest) throws -> DownloadOrigin {
+        guard let file = request.upload else { return .uris(try validateSources(request.sources)) }
+        guard request.sources.isEmpty else { throw TorrusError.invalidInput("Give source, sources or an uploaded file, only one of them.") }
+        return try DownloadOrigin(file)
     }
 
     /// Each URI checked; several are mirrors of one file, so none may be a magnet, and none may repeat.
@@ -192,7 +213,10 @@ public struct DownloadService: Sendable {
                 if let files = given.selectFiles { (changed.selectFiles, options.selectFiles) = (files, files) }
                 if let ratio = given.seedRatio { (changed.seedRatio, options.seedRatio) = (ratio, ratio) }
                 if let time = given.seedTime { (changed.seedTime, options.seedTime) = (time, time) }
-                try DownloadOptionRules.validate(changed, source: download.source)
+                try DownloadOptionRules.validate(changed, source: download.source, upload: download.upload?.kind)
+                if let selected = changed.selectFiles, !download.files.isEmpty, let beyond = selected.first(where: { $0 > download.files.count }) {
+                    throw TorrusError.invalidInput("options.selectFiles: the download has \(download.files.count) files; there is no file \(beyond).")
+                }
             }
             // An empty category clears it (null means "not given", as everywhere in the API).
             let category = settings.category.map { $0.isEmpty ? nil : $0 }

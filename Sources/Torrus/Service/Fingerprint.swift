@@ -9,10 +9,6 @@ enum Fingerprint {
         var text = source + "\u{0}" + targetPath
         for mirror in mirrors { text += "\u{0}mirror=" + mirror }
         if let out { text += "\u{0}out=" + out }
-        let digest = SHA256.hash(data: Array(text.utf8))
-        return digest.map { byte in
-            let hex = String(byte, radix: 16)
-            return byte < 16 ? "0" + hex : hex
-        }.joined()
+        return SHA256.hash(data: Array(text.utf8)).lowercaseHex
     }
 }
