@@ -77,6 +77,7 @@ import Testing
     @Test func readyzIs503WithAReasonWhenNotReady() async throws {
         let router = buildRouter(
             service: DownloadService(repo: repo, downloader: downloader, roots: try DownloadRoots([root.path])),
+            categories: CategoryService(repo: repo, store: repo, roots: try DownloadRoots([root.path])),
             streams: EventStreams(feed: ChangeFeed(), log: repo, logger: logs.logger()),
             webhooks: WebhookService(
                 deliveries: WebhookDeliveries(

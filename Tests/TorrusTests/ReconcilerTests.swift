@@ -45,6 +45,8 @@ final class CountingRepo: DownloadStore {
     func find(infoHashes: [String]) async throws -> [Download] { try await base.find(infoHashes: infoHashes) }
     func unfinished() async throws -> [Download] { try await base.unfinished() }
     func upload(of id: UUID) async throws -> [UInt8]? { try await base.upload(of: id) }
+    func categoryPaths() async throws -> [String: String] { try await base.categoryPaths() }
+    func setCategoryPath(_ name: String, to path: String?) async throws -> Bool { try await base.setCategoryPath(name, to: path) }
     func insert(_ download: Download, upload: [UInt8]?) async throws -> InsertOutcome { try await base.insert(download, upload: upload) }
     func update(_ id: UUID, _ mutate: @escaping @Sendable (inout Download) throws -> Void) async throws -> DownloadUpdate? {
         counts.withLock { $0.updates += 1 }

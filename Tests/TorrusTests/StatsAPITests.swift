@@ -46,6 +46,7 @@ import Testing
             let response = try await client.execute(uri: "/v1/categories", method: .get, headers: APITests.auth)
             let list = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [[String: Any]]
             #expect(list?.map { $0["name"] as? String } == ["iso", "tv"] && list?.map { $0["count"] as? Int } == [1, 2])
+            #expect(list?.allSatisfy { $0["targetPath"] is NSNull } == true)
         }
     }
 

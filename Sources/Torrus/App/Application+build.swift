@@ -112,7 +112,8 @@ public func buildApplication(
         return Readiness.Report(ready: report.ready, error: report.error, aria2: report)
     }
     let router = buildRouter(
-        service: DownloadService(repo: repo, downloader: downloader, roots: roots, commands: commands),
+        service: DownloadService(repo: repo, downloader: downloader, roots: roots, commands: commands, categories: store),
+        categories: CategoryService(repo: repo, store: store, roots: roots),
         streams: streams,
         webhooks: WebhookService(deliveries: webhooks),
         settings: SettingsService(store: store, downloader: downloader),
@@ -237,6 +238,7 @@ private func aria2Parts(
 /// of every request and the metrics see the real status of every failed one.
 public func buildRouter(
     service: DownloadService,
+    categories: CategoryService,
     streams: EventStreams,
     webhooks: WebhookService,
     settings: SettingsService,
@@ -258,6 +260,7 @@ public func buildRouter(
     if let apiToken { v1.add(middleware: BearerAuthMiddleware(token: apiToken)) }
     DownloadsController(service: service).addRoutes(to: v1, at: "/v1", table: routes)
     StatsController(service: service).addRoutes(to: v1, at: "/v1", table: routes)
+    CategoriesController(service: categories).addRoutes(to: v1, at: "/v1", table: routes)
     EventsController(streams: streams).addRoutes(to: v1, at: "/v1", table: routes)
     WebhooksController(service: webhooks).addRoutes(to: v1, at: "/v1", table: routes)
     SettingsController(service: settings).addRoutes(to: v1, at: "/v1", table: routes)

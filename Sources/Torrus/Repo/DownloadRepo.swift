@@ -95,7 +95,7 @@ extension DownloadWriter {
 
 /// A store: a repo that reports its commits and keeps them as a log of events
 /// (`PublishingDownloadRepo` builds on one).
-public typealias DownloadStore = DownloadRepo & CommitReporting & EventLog & WebhookStore & SettingsStore
+public typealias DownloadStore = DownloadRepo & CommitReporting & EventLog & WebhookStore & SettingsStore & CategoryStore
 
 /// One change of the event path, addressed by GID (`DownloadWriter.update(byGID:)`).
 public struct GIDEdit: Sendable {

@@ -31,6 +31,16 @@ public actor InMemoryDownloadRepo: DownloadStore {
     var webhookTable = InMemoryWebhookTable()
     private var settings = GlobalSettings()
     private var uploads: [UUID: [UInt8]] = [:]
+    private var categoryDefaults: [String: String] = [:]
+
+    public func categoryPaths() -> [String: String] { categoryDefaults }
+
+    @discardableResult
+    public func setCategoryPath(_ name: String, to path: String?) -> Bool {
+        let existed = categoryDefaults[name] != nil
+        categoryDefaults[name] = path
+        return existed
+    }
 
     public func globalSettings() -> GlobalSettings { settings }
 

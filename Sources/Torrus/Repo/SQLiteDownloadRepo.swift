@@ -558,6 +558,12 @@ public final class SQLiteDownloadRepo: DownloadStore {
                 table.column("bytes", .blob).notNull()
             }
         }
+        migrator.registerMigration("v11: category defaults") { db in
+            try db.create(table: "category") { table in
+                table.primaryKey("name", .text)
+                table.column("targetPath", .text).notNull()
+            }
+        }
         return migrator
     }
 

@@ -13,8 +13,17 @@ public struct DownloadService: Sendable {
     private let roots: DownloadRoots
     private let commands: CommandLog
     private let locks = KeyedLock()
+    /// Each category's default target directory, for creates that name none.
+    private let categories: (any CategoryStore)?
 
-    public init(repo: any DownloadRepo, downloader: any Downloader, roots: DownloadRoots, commands: CommandLog = CommandLog()) {
+    public init(
+        repo: any DownloadRepo,
+        downloader: any Downloader,
+        roots: DownloadRoots,
+        commands: CommandLog = CommandLog(),
+        categories: (any CategoryStore)? = nil
+    ) {
+        self.categories = categories
         self.commands = commands
         self.repo = repo
         self.downloader = downloader
@@ -49,11 +58,6 @@ public struct DownloadService: Sendable {
         } catch {
             return (counts, nil, "The downloader could not be reached.")
         }
-    }
-
-    /// `GET /v1/categories`: each category in use and how many downloads carry it.
-    public func categories() async throws -> [String: Int] {
-        try await repo.countByCategory()
     }
 
     /// A filtered, sorted page as the API shows it.
@@ -111,7 +115,11 @@ public struct DownloadService: Sendable {
         }
         if let category = request.category { try DownloadOptionRules.validateLabel(category, field: "category") }
         try DownloadOptionRules.validateTags(request.tags)
-        let targetPath = try roots.resolve(request.targetPath)
+        var requestedPath = request.targetPath
+        if requestedPath == nil, let category = request.category, let path = try await categories?.categoryPaths()[category] {
+            requestedPath = path
+        }
+        let targetPath = try roots.resolve(requestedPath)
         // Created now, as a real directory below its root: nobody can later plant a symbolic
         // link where the downloader will write.
         try roots.prepare(targetPath)
