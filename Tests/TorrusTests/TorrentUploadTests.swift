@@ -129,6 +129,22 @@ enum TorrentFixture {
         }
     }
 
+    /// The kept file goes with its download, in both stores.
+    @Test(arguments: StoreKind.allCases) func theFileIsKeptWithItsDownloadAndDeletedWithIt(_ kind: StoreKind) async throws {
+        let (repo, cleanup) = try kind.make()
+        defer { cleanup() }
+        var download = makeDownload(source: "urn:btih:\(TorrentFixture.singleHash)")
+        download.upload = DownloadUpload(kind: .torrent, size: TorrentFixture.single.count, sha256: String(repeating: "0", count: 64))
+        _ = try await repo.insert(download, upload: TorrentFixture.single)
+        let plain = makeDownload()
+        _ = try await repo.insert(plain)
+        #expect(try await repo.upload(of: download.id) == TorrentFixture.single)
+        #expect(try await repo.get(download.id)?.upload == download.upload)
+        #expect(try await repo.upload(of: plain.id) == nil)
+        _ = try await repo.delete(download.id)
+        #expect(try await repo.upload(of: download.id) == nil)
+    }
+
     @Test func aMultipartFormCarriesTheTorrentAndTheFields() async throws {
         try await api.app().test(.router) { client in
             let body = Self.form([
