@@ -43,7 +43,7 @@ enum JSONText {
         if value == value.rounded(), abs(value) < 1e15 {
             number(Int64(value), to: &out)
         } else {
-            out.append(contentsOf: "\(value)".utf8)
+            out.append(contentsOf: value.description.utf8)
         }
     }
 }
