@@ -351,6 +351,34 @@ import Testing
         try reopened.close()
     }
 
+    @Test func theV8MigrationDatesCompleteDownloadsByTheirLastChange() async throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path + "/torrus.sqlite"
+        var complete = makeDownload(status: .complete, createdAt: Date(millisecondsSince1970: 1_764_600_000_000))
+        complete.updatedAt = Date(millisecondsSince1970: 1_764_600_123_456)
+        let queued = makeDownload()
+        do {
+            let repo = try SQLiteDownloadRepo(path: path, encoding: .v1JSON)
+            _ = try await repo.insert(complete)
+            _ = try await repo.insert(queued)
+            // Back to the v7 schema: without the columns, v8 not applied.
+            try await repo.pool.write { db in
+                for column in ["uploadedLength", "connections", "numSeeders", "seeding", "completedAt"] {
+                    try db.execute(sql: "ALTER TABLE download DROP COLUMN \(column)")
+                }
+                try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier = 'v8: read model'")
+                try db.execute(sql: "UPDATE setting SET value = 2 WHERE key = 'encodingVersion'")
+            }
+            try repo.close()
+        }
+        let reopened = try SQLiteDownloadRepo(path: path, encoding: .v1JSON)
+        #expect(try await reopened.get(complete.id)?.completedAt == complete.updatedAt)
+        #expect(try await reopened.get(queued.id)?.completedAt == nil)
+        let json = try #require(try await reopened.representation(of: complete.id))
+        #expect(String(decoding: json, as: UTF8.self).contains(#""completedAt":"2025-12-01T14:42:03.456Z""#))
+        try reopened.close()
+    }
+
     // MARK: GET /v1/downloads/{id}/files
 
     static let token = "test-token-readmodel"
