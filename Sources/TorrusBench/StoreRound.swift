@@ -24,7 +24,7 @@ struct StoreRound {
         for index in 0..<(active + paused) {
             let gid = GID.random()
             let source = "http://127.0.0.1:9/store-round-\(index).bin"
-            let file = DownloadFile(path: "/srv/downloads/store-round-\(index).bin", length: 64 << 20, completed: 0)
+            let file = DownloadFile(path: "/srv/downloads/store-round-\(index).bin", length: 64 << 20, completed: 0, index: 1)
             _ = try await store.insert(
                 Download(
                     gid: gid,

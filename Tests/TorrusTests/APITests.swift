@@ -175,9 +175,10 @@ import Testing
             #expect(
                 keys == [
                     "id", "gid", "source", "mirrors", "targetPath", "name", "files", "status", "desiredStatus", "createdAt", "updatedAt",
-                    "progress", "options", "category", "tags", "upload",
+                    "progress", "options", "category", "tags", "completedAt", "infoHash", "seeding", "upload",
                 ]
             )
+            #expect(body["completedAt"] is NSNull && body["infoHash"] is NSNull && body["seeding"] as? Bool == false)
             #expect(body["options"] as? [String: Any] != nil && (body["options"] as? [String: Any])?.isEmpty == true, "only what was set")
             #expect(body["category"] is NSNull && body["tags"] as? [String] == [] && body["mirrors"] as? [String] == [])
             // The name the URI suggests, at once; the downloader's own report replaces it.
@@ -185,7 +186,12 @@ import Testing
             #expect((body["gid"] as? String)?.count == 16)
             #expect(UUID(uuidString: body["id"] as? String ?? "") != nil)
             let progress = try #require(body["progress"] as? [String: Any])
-            #expect(Set(progress.keys) == ["completedLength", "totalLength", "downloadSpeed", "uploadSpeed"])
+            #expect(
+                Set(progress.keys) == [
+                    "completedLength", "connections", "downloadSpeed", "eta", "numSeeders", "percent", "ratio", "totalLength",
+                    "uploadSpeed", "uploadedLength",
+                ]
+            )
             let createdAt = try #require(body["createdAt"] as? String)
             #expect(try Date(createdAt, strategy: .iso8601.year().month().day().time(includingFractionalSeconds: true)) <= Date())
             #expect(body["status"] as? String == "Paused")

@@ -71,7 +71,7 @@ import Testing
         }
         #expect(
             Self.kinds(status) == [
-                .metadata(name: "a.iso", files: [DownloadFile(path: "/d/a.iso", length: 100, completed: 40)], infoHash: nil),
+                .metadata(name: "a.iso", files: [DownloadFile(path: "/d/a.iso", length: 100, completed: 40, index: 1)], infoHash: nil),
                 .progress(DownloadProgress(completedLength: 40, totalLength: 100, downloadSpeed: 10, uploadSpeed: 1)),
                 .started,
             ]
@@ -142,7 +142,7 @@ import Testing
     func download(files: [(String, Int64)], name: String? = nil) -> Download {
         var download = makeDownload(targetPath: directory.path)
         download.name = name
-        download.files = files.map { DownloadFile(path: directory.path + "/" + $0.0, length: $0.1, completed: 0) }
+        download.files = files.enumerated().map { DownloadFile(path: directory.path + "/" + $1.0, length: $1.1, completed: 0, index: $0 + 1) }
         return download
     }
 

@@ -12,7 +12,52 @@ struct DownloadJSONTests {
 
         private enum CodingKeys: String, CodingKey {
             case id, gid, source, targetPath, name, files, status, desiredStatus, createdAt, updatedAt, progress, error
-            case mirrors, options, category, tags, upload
+            case mirrors, options, category, tags, completedAt, infoHash, seeding, upload
+        }
+
+        /// The progress with its derived figures, computed here on their own.
+        private struct Progress: Encodable {
+            let download: Download
+
+            private enum CodingKeys: String, CodingKey {
+                case completedLength, totalLength, downloadSpeed, uploadSpeed, uploadedLength, connections, numSeeders
+                case eta, percent, ratio
+            }
+
+            func encode(to encoder: any Encoder) throws {
+                let progress = download.progress
+                let complete = download.status == .complete
+                var container = encoder.container(keyedBy: CodingKeys.self)
+                try container.encode(progress.completedLength, forKey: .completedLength)
+                try container.encode(progress.totalLength, forKey: .totalLength)
+                try container.encode(progress.downloadSpeed, forKey: .downloadSpeed)
+                try container.encode(progress.uploadSpeed, forKey: .uploadSpeed)
+                try container.encode(progress.uploadedLength, forKey: .uploadedLength)
+                try container.encode(progress.connections, forKey: .connections)
+                try container.encode(progress.numSeeders, forKey: .numSeeders)
+                var eta: Int64?
+                if complete {
+                    eta = 0
+                } else if progress.downloadSpeed > 0, progress.totalLength > 0 {
+                    let (whole, part) = max(0, progress.totalLength - progress.completedLength).quotientAndRemainder(
+                        dividingBy: progress.downloadSpeed
+                    )
+                    eta = part == 0 ? whole : whole + 1
+                }
+                try container.encode(eta, forKey: .eta)
+                var percent: Double?
+                if complete {
+                    percent = 100
+                } else if progress.totalLength > 0 {
+                    percent = (Double(progress.completedLength) / Double(progress.totalLength) * 1000).rounded(.toNearestOrAwayFromZero) / 10
+                }
+                try container.encode(percent, forKey: .percent)
+                var ratio: Double?
+                if download.infoHash != nil, progress.completedLength > 0 {
+                    ratio = (Double(progress.uploadedLength) / Double(progress.completedLength) * 1000).rounded(.toNearestOrAwayFromZero) / 1000
+                }
+                try container.encode(ratio, forKey: .ratio)
+            }
         }
 
         /// What was set, headers by name.
@@ -50,7 +95,10 @@ struct DownloadJSONTests {
             try container.encode(download.desiredStatus, forKey: .desiredStatus)
             try container.encode(RFC3339.string(download.createdAt), forKey: .createdAt)
             try container.encode(RFC3339.string(download.updatedAt), forKey: .updatedAt)
-            try container.encode(download.progress, forKey: .progress)
+            try container.encode(Progress(download: download), forKey: .progress)
+            try container.encode(download.completedAt.map(RFC3339.string), forKey: .completedAt)
+            try container.encode(download.infoHash, forKey: .infoHash)
+            try container.encode(download.progress.seeding, forKey: .seeding)
             if download.status == .failed { try container.encodeIfPresent(download.error, forKey: .error) }
             try container.encode(download.mirrors, forKey: .mirrors)
             try container.encode(Options(options: download.options), forKey: .options)
@@ -78,19 +126,37 @@ struct DownloadJSONTests {
             targetPath: "/srv/downloads/\(text)",
             fingerprint: "f",
             name: index % 2 == 0 ? nil : text,
-            files: (0..<(index % 4)).map { DownloadFile(path: "/srv/downloads/\(text)/\($0)", length: Int64($0) << 33, completed: Int64($0)) },
+            files: (0..<(index % 4)).map {
+                DownloadFile(
+                    path: "/srv/downloads/\(text)/\($0)",
+                    length: Int64($0) << 33,
+                    completed: Int64($0),
+                    index: $0 + 1 + index % 2,
+                    selected: ($0 + index) % 3 != 0
+                )
+            },
             status: status,
             desiredStatus: DesiredStatus.allCases[index % DesiredStatus.allCases.count],
-            progress: DownloadProgress(completedLength: Int64(index) * 1_000_003, totalLength: Int64.max, downloadSpeed: 0, uploadSpeed: -1),
+            progress: DownloadProgress(
+                completedLength: Int64(index) * 1_000_003,
+                totalLength: [Int64.max, 0, 7 * 1_000_003, 100_000_000, Int64(index) * 1_000_003][index % 5],
+                downloadSpeed: [0, 1, 3, 65_536][index % 4],
+                uploadSpeed: -1,
+                uploadedLength: Int64(index * index) * 333_331,
+                connections: Int64(index % 5),
+                numSeeders: index % 2 == 0 ? nil : Int64(index % 7),
+                seeding: index % 3 == 1
+            ),
             error: DownloadFailure(code: index, message: "failed: \(text)"),
-            infoHash: nil,
+            infoHash: index % 2 == 0 ? nil : String(repeating: "0123456789abcdef", count: 3).prefix(40).lowercased(),
             mirrors: index % 2 == 0 ? [] : ["ftp://mirror.example.com/\(text)"],
             options: options(text, index: index),
             category: index % 3 == 0 ? nil : text,
             tags: (0..<(index % 3)).map { "\(text)-\($0)" },
             upload: index % 4 == 1 ? DownloadUpload(kind: .torrent, size: index * 1000, sha256: String(repeating: "ab", count: 32)) : nil,
             createdAt: Date(millisecondsSince1970: 1_764_600_000_000 + Int64(index) * 7_919),
-            updatedAt: Date(millisecondsSince1970: 1_764_600_000_000 + Int64(index) * 104_729)
+            updatedAt: Date(millisecondsSince1970: 1_764_600_000_000 + Int64(index) * 104_729),
+            completedAt: status == .complete ? Date(millisecondsSince1970: 1_764_600_000_000 + Int64(index) * 99_991) : nil
         )
     }
 

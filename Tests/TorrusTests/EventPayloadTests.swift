@@ -40,7 +40,7 @@ import Testing
         let download = makeDownload()
         var named = download
         named.name = "x.iso"
-        named.files = [DownloadFile(path: "/data/x.iso", length: 3, completed: 1)]
+        named.files = [DownloadFile(path: "/data/x.iso", length: 3, completed: 1, index: 1)]
         let (meta, metaData) = try payload(.updated(old: download, new: named))
         #expect(meta == .downloadMeta)
         #expect(metaData["name"] as? String == "x.iso")
@@ -61,7 +61,7 @@ import Testing
         moving.progress = DownloadProgress(completedLength: 5, totalLength: 10, downloadSpeed: 2, uploadSpeed: 0)
         let (progress, progressData) = try payload(.updated(old: download, new: moving))
         #expect(progress == .downloadProgress)
-        #expect(Set(progressData.keys) == ["at", "id", "progress"])
+        #expect(Set(progressData.keys) == ["at", "id", "progress", "seeding"])
         #expect((progressData["progress"] as? [String: Any])?["totalLength"] as? Int == 10)
 
         let (deleted, deletedData) = try payload(.deleted(download))

@@ -144,7 +144,7 @@ final class CountingRepo: DownloadStore {
     @Test func metadataFillsNameFilesAndInfoHash() async throws {
         let download = makeDownload()
         _ = try await repo.insert(download)
-        let files = [DownloadFile(path: "/data/downloads/a/1.bin", length: 10, completed: 0)]
+        let files = [DownloadFile(path: "/data/downloads/a/1.bin", length: 10, completed: 0, index: 1)]
         await reconciler.apply(DownloaderEvent(gid: download.gid!, .metadata(name: "a", files: files, infoHash: "ab")))
         let current = try await stored(download)
         #expect(current.name == "a")
@@ -221,7 +221,7 @@ final class CountingRepo: DownloadStore {
         let download = makeDownload(source: "magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567", status: .active)
         _ = try await repo.insert(download)
         let real = GID.random()
-        let files = [DownloadFile(path: "/data/downloads/a/1.bin", length: 10, completed: 10)]
+        let files = [DownloadFile(path: "/data/downloads/a/1.bin", length: 10, completed: 10, index: 1)]
         let progress = DownloadProgress(completedLength: 10, totalLength: 10, downloadSpeed: 0, uploadSpeed: 0)
         // As `Aria2Translation` reports a finished real transfer that follows the metadata GID.
         await reconciler.apply([

@@ -33,7 +33,7 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible {
         defer { cleanup() }
         var download = makeDownload()
         download.name = "ubuntu.iso"
-        download.files = [DownloadFile(path: "/data/downloads/ubuntu.iso", length: 42, completed: 7)]
+        download.files = [DownloadFile(path: "/data/downloads/ubuntu.iso", length: 42, completed: 7, index: 1)]
         download.progress = DownloadProgress(completedLength: 7, totalLength: 42, downloadSpeed: 3, uploadSpeed: 1)
         download.error = DownloadFailure(code: 3, message: "Resource not found")
         download.infoHash = "0123456789abcdef0123456789abcdef01234567"
@@ -335,8 +335,8 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible {
         defer { cleanup() }
         let download = makeDownload()
         _ = try await repo.insert(download)
-        let one = [DownloadFile(path: "/data/downloads/a", length: 2, completed: 1)]
-        let two = one + [DownloadFile(path: "/data/downloads/b", length: 3, completed: 0)]
+        let one = [DownloadFile(path: "/data/downloads/a", length: 2, completed: 1, index: 1)]
+        let two = one + [DownloadFile(path: "/data/downloads/b", length: 3, completed: 0, index: 2)]
         for files in [one, two, [], one] {
             _ = try await repo.update(byGID: [GIDEdit(download.gid!) { $0.files = files }])
             #expect(try await repo.get(download.id)?.files == files)
@@ -400,7 +400,7 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible {
         defer { directory.remove() }
         let path = directory.path + "/torrus.sqlite"
         var download = makeDownload()
-        download.files = [DownloadFile(path: "/data/downloads/x", length: 1, completed: 1)]
+        download.files = [DownloadFile(path: "/data/downloads/x", length: 1, completed: 1, index: 1)]
         do {
             let repo = try SQLiteDownloadRepo(path: path, encoding: .v1JSON)
             _ = try await repo.insert(download)

@@ -14,10 +14,12 @@ struct DownloadsController {
         group.get("downloads/:id", use: get)
         group.patch("downloads/:id", use: patch)
         group.delete("downloads/:id", use: delete)
+        group.get("downloads/:id/files", use: files)
         table.add(base + "/downloads", [.get, .post])
         table.add(base + "/downloads/pause", [.post])
         table.add(base + "/downloads/resume", [.post])
         table.add(base + "/downloads/:id", [.get, .patch, .delete])
+        table.add(base + "/downloads/:id/files", [.get])
     }
 
     /// A create may carry a torrent as base64 (4 bytes for every 3), with the JSON around it.
@@ -122,6 +124,15 @@ struct DownloadsController {
 
     @Sendable func get(_ request: Request, context: TorrusRequestContext) async throws -> Response {
         JSONResponse.bytes(try await service.representation(of: try id(context)))
+    }
+
+    /// The download's files as stored (what the downloader last reported); no downloader call.
+    @Sendable func files(_ request: Request, context: TorrusRequestContext) async throws -> Response {
+        let download = try await service.get(try id(context))
+        var out: [UInt8] = []
+        out.reserveCapacity(2 + download.files.count * 128)
+        DownloadJSON.appendFiles(download.files, to: &out)
+        return JSONResponse.bytes(out)
     }
 
     @Sendable func patch(_ request: Request, context: TorrusRequestContext) async throws -> Response {

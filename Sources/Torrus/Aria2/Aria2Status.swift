@@ -21,6 +21,7 @@ public struct Aria2Status: Sendable, Equatable, Decodable {
     public var completedLength: String?
     public var downloadSpeed: String?
     public var uploadSpeed: String?
+    public var uploadLength: String?
     public var connections: String?
     public var numSeeders: String?
     public var seeder: String?
@@ -34,6 +35,7 @@ public struct Aria2Status: Sendable, Equatable, Decodable {
     public var bittorrent: BitTorrent?
 
     public struct File: Sendable, Equatable, Decodable {
+        public var index: String?
         public var path: String
         public var length: String?
         public var completedLength: String?
@@ -47,13 +49,14 @@ public struct Aria2Status: Sendable, Equatable, Decodable {
 
     /// The keys Torrus asks for, so aria2 never sends peer lists or bitfields.
     public static let keys: [String] = [
-        "gid", "status", "totalLength", "completedLength", "downloadSpeed", "uploadSpeed", "connections", "numSeeders",
-        "seeder", "errorCode", "errorMessage", "followedBy", "following", "infoHash", "dir", "files", "bittorrent",
+        "gid", "status", "totalLength", "completedLength", "downloadSpeed", "uploadSpeed", "uploadLength", "connections",
+        "numSeeders", "seeder", "errorCode", "errorMessage", "followedBy", "following", "infoHash", "dir", "files", "bittorrent",
     ]
 
     /// Just what the progress poll needs.
     public static let progressKeys: [String] = [
-        "gid", "status", "totalLength", "completedLength", "downloadSpeed", "uploadSpeed", "seeder",
+        "gid", "status", "totalLength", "completedLength", "downloadSpeed", "uploadSpeed", "uploadLength", "connections",
+        "numSeeders", "seeder",
     ]
 
     /// `keys` and `progressKeys` as the parameter of a `tell…` call, built once rather than per
@@ -64,21 +67,33 @@ public struct Aria2Status: Sendable, Equatable, Decodable {
     public var gidValue: GID? { GID(rawValue: gid) }
     public var isSeeding: Bool { seeder == "true" }
 
+    /// aria2 sends `numSeeders` for torrents only, and not for a stopped one: a stopped torrent
+    /// (known by its info-hash) has 0, anything else nil.
     public var progress: DownloadProgress {
         DownloadProgress(
             completedLength: Self.number(completedLength),
             totalLength: Self.number(totalLength),
             downloadSpeed: Self.number(downloadSpeed),
-            uploadSpeed: Self.number(uploadSpeed)
+            uploadSpeed: Self.number(uploadSpeed),
+            uploadedLength: Self.number(uploadLength),
+            connections: Self.number(connections),
+            numSeeders: numSeeders.flatMap { Int64($0) } ?? (infoHash != nil ? 0 : nil),
+            seeding: status == .active && isSeeding
         )
     }
 
     /// Real payload files: aria2 lists a magnet's metadata as a pseudo-file `[METADATA]…`, and
     /// files it does not know yet with an empty path.
     public var payloadFiles: [DownloadFile] {
-        (files ?? []).compactMap { file in
+        (files ?? []).enumerated().compactMap { position, file in
             guard !file.path.isEmpty, !file.path.hasPrefix("[METADATA]") else { return nil }
-            return DownloadFile(path: file.path, length: Self.number(file.length), completed: Self.number(file.completedLength))
+            return DownloadFile(
+                path: file.path,
+                length: Self.number(file.length),
+                completed: Self.number(file.completedLength),
+                index: file.index.flatMap { Int($0) } ?? position + 1,
+                selected: file.selected != "false"
+            )
         }
     }
 

@@ -30,6 +30,8 @@ public struct Download: Sendable, Equatable, Identifiable {
     public var upload: DownloadUpload?
     public var createdAt: Date
     public var updatedAt: Date
+    /// When the download last became Complete; nil until then, and again once it is retried.
+    public var completedAt: Date?
 
     public init(
         id: UUID = UUID(),
@@ -50,7 +52,8 @@ public struct Download: Sendable, Equatable, Identifiable {
         tags: [String] = [],
         upload: DownloadUpload? = nil,
         createdAt: Date,
-        updatedAt: Date? = nil
+        updatedAt: Date? = nil,
+        completedAt: Date? = nil
     ) {
         self.id = id
         self.gid = gid
@@ -71,6 +74,7 @@ public struct Download: Sendable, Equatable, Identifiable {
         self.upload = upload
         self.createdAt = createdAt
         self.updatedAt = updatedAt ?? createdAt
+        self.completedAt = completedAt
     }
 }
 
@@ -81,28 +85,91 @@ public struct DownloadFile: Sendable, Equatable, Codable {
     public var length: Int64
     /// Bytes of this file already on disk.
     public var completed: Int64
+    /// The downloader's 1-based number of the file within the download (aria2's `index`, what
+    /// `selectFiles` names). 0 only while decoding a stored list from before it was kept: the
+    /// store then gives each file its position + 1 (`DownloadFile.numbered`).
+    public var index: Int
+    /// Whether the file is downloaded (aria2's `selected`; a torrent's `selectFiles`).
+    public var selected: Bool
 
-    public init(path: String, length: Int64, completed: Int64) {
+    public init(path: String, length: Int64, completed: Int64, index: Int, selected: Bool = true) {
         self.path = path
         self.length = length
         self.completed = completed
+        self.index = index
+        self.selected = selected
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case completed, index, length, path, selected
+    }
+
+    /// `index` and `selected` may be missing (rows written before they were kept): 0 (see
+    /// `index`) and true.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        path = try container.decode(String.self, forKey: .path)
+        length = try container.decode(Int64.self, forKey: .length)
+        completed = try container.decode(Int64.self, forKey: .completed)
+        index = try container.decodeIfPresent(Int.self, forKey: .index) ?? 0
+        selected = try container.decodeIfPresent(Bool.self, forKey: .selected) ?? true
+    }
+
+    /// Files decoded from a list that did not say their index are numbered by position, as the
+    /// downloader numbers them.
+    static func numbered(_ files: [DownloadFile]) -> [DownloadFile] {
+        guard files.contains(where: { $0.index == 0 }) else { return files }
+        var files = files
+        for position in files.indices where files[position].index == 0 { files[position].index = position + 1 }
+        return files
     }
 }
 
+/// What the downloader last reported about a transfer's progress. Derived figures (percent,
+/// ETA, ratio) are not kept: the API computes them when it encodes a download.
 public struct DownloadProgress: Sendable, Equatable, Codable {
     public var completedLength: Int64
     public var totalLength: Int64
     /// Bytes per second.
     public var downloadSpeed: Int64
     public var uploadSpeed: Int64
+    /// Bytes uploaded to peers (aria2's `uploadLength`).
+    public var uploadedLength: Int64
+    /// Peers or servers connected (aria2's `connections`); 0 when not active.
+    public var connections: Int64
+    /// Seeders the torrent is connected to (aria2's `numSeeders`); nil for other downloads.
+    public var numSeeders: Int64?
+    /// A complete torrent that still uploads (aria2 active with `seeder` true).
+    public var seeding: Bool
 
     public static let zero = DownloadProgress(completedLength: 0, totalLength: 0, downloadSpeed: 0, uploadSpeed: 0)
 
-    public init(completedLength: Int64, totalLength: Int64, downloadSpeed: Int64, uploadSpeed: Int64) {
+    public init(
+        completedLength: Int64,
+        totalLength: Int64,
+        downloadSpeed: Int64,
+        uploadSpeed: Int64,
+        uploadedLength: Int64 = 0,
+        connections: Int64 = 0,
+        numSeeders: Int64? = nil,
+        seeding: Bool = false
+    ) {
         self.completedLength = completedLength
         self.totalLength = totalLength
         self.downloadSpeed = downloadSpeed
         self.uploadSpeed = uploadSpeed
+        self.uploadedLength = uploadedLength
+        self.connections = connections
+        self.numSeeders = numSeeders
+        self.seeding = seeding
+    }
+
+    /// A transfer that stopped for good (Failed, Cancelled) moves nothing and talks to no one.
+    public mutating func stop() {
+        downloadSpeed = 0
+        uploadSpeed = 0
+        connections = 0
+        seeding = false
     }
 }
 

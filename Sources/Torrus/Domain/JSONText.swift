@@ -36,4 +36,14 @@ enum JSONText {
     static func number(_ value: Int64, to out: inout [UInt8]) {
         out.append(contentsOf: String(value).utf8)
     }
+
+    /// A `Double` as `JSONEncoder` writes one: whole numbers without a fraction, others in
+    /// their shortest form (`33.3`, `0.125`).
+    static func number(_ value: Double, to out: inout [UInt8]) {
+        if value == value.rounded(), abs(value) < 1e15 {
+            number(Int64(value), to: &out)
+        } else {
+            out.append(contentsOf: value.description.utf8)
+        }
+    }
 }

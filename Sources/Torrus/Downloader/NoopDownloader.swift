@@ -105,7 +105,7 @@ public actor NoopDownloader: Downloader, Service {
         reporter.report(
             DownloaderEvent(
                 gid: gid,
-                .metadata(name: transfer.name, files: [DownloadFile(path: path, length: length, completed: 0)], infoHash: nil)
+                .metadata(name: transfer.name, files: [DownloadFile(path: path, length: length, completed: 0, index: 1)], infoHash: nil)
             )
         )
         let step = duration / steps
@@ -131,7 +131,9 @@ public actor NoopDownloader: Downloader, Service {
                             completedLength: current.completed,
                             totalLength: length,
                             downloadSpeed: done ? 0 : speed,
-                            uploadSpeed: 0
+                            uploadSpeed: 0,
+                            // One pretend server while transferring, as aria2 reports an HTTP download.
+                            connections: done ? 0 : 1
                         )
                     )
                 )

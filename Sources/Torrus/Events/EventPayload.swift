@@ -8,7 +8,9 @@ import Foundation
 /// One change is one event, so its sequence number is the event's id: an update that changed the
 /// status (or desired status) is a `status` event whatever else changed (the whole download says
 /// it); else one that changed the name, files, GID, info-hash, options, category or tags is a
-/// `meta` event (with the progress when that changed too); else a `progress` event.
+/// `meta` event (with the progress when that changed too); else a `progress` event. Wherever
+/// `progress` is sent, `seeding` is sent next to it (it changes with what aria2 reports, and a
+/// torrent that stops seeding changes nothing else).
 public enum EventPayload {
     public static func event(for change: DownloadChange, representation: [UInt8]?, at microseconds: Int64) -> UnnumberedEvent {
         var out: [UInt8] = []
@@ -44,13 +46,17 @@ public enum EventPayload {
             out.append(contentsOf: #","gid":"#.utf8)
             JSONText.optionalString(new.gid?.rawValue, to: &out)
             appendID(new.id, to: &out)
+            out.append(contentsOf: #","infoHash":"#.utf8)
+            JSONText.optionalString(new.infoHash, to: &out)
             out.append(contentsOf: #","name":"#.utf8)
             JSONText.optionalString(new.name, to: &out)
             out.append(contentsOf: #","options":"#.utf8)
             DownloadJSON.appendOptions(new.options, to: &out)
             if old.progress != new.progress {
                 out.append(contentsOf: #","progress":"#.utf8)
-                DownloadJSON.appendProgress(new.progress, to: &out)
+                DownloadJSON.appendProgress(of: new, to: &out)
+                out.append(contentsOf: #","seeding":"#.utf8)
+                DownloadJSON.appendBool(new.progress.seeding, to: &out)
             }
             out.append(contentsOf: #","tags":"#.utf8)
             DownloadJSON.appendStrings(new.tags, to: &out)
@@ -58,7 +64,9 @@ public enum EventPayload {
             type = .downloadProgress
             appendID(new.id, to: &out)
             out.append(contentsOf: #","progress":"#.utf8)
-            DownloadJSON.appendProgress(new.progress, to: &out)
+            DownloadJSON.appendProgress(of: new, to: &out)
+            out.append(contentsOf: #","seeding":"#.utf8)
+            DownloadJSON.appendBool(new.progress.seeding, to: &out)
         }
         out.append(UInt8(ascii: "}"))
         return UnnumberedEvent(type: type, downloadID: change.download.id, at: microseconds, data: out)

@@ -21,16 +21,19 @@ enum EventRules {
             // Failed that was recorded while the completion was in flight.
             guard download.status != .complete else { return }
             download.status = .complete
+            download.completedAt = .nowMilliseconds()
             download.error = nil
             download.progress.downloadSpeed = 0
+            // A seeding torrent still talks to its peers (its progress came first).
+            if !download.progress.seeding { download.progress.connections = 0 }
             if download.progress.totalLength > 0 { download.progress.completedLength = download.progress.totalLength }
-            download.files = download.files.map { DownloadFile(path: $0.path, length: $0.length, completed: $0.length) }
+            // A file left out of the download stays as far as it got.
+            for position in download.files.indices where download.files[position].selected {
+                download.files[position].completed = download.files[position].length
+            }
         case .progress(let progress):
             download.progress = progress
-            if download.status == .failed || download.status == .cancelled {
-                download.progress.downloadSpeed = 0
-                download.progress.uploadSpeed = 0
-            }
+            if download.status == .failed || download.status == .cancelled { download.progress.stop() }
         case .metadata(let name, let files, let infoHash):
             if let name { download.name = name }
             if !files.isEmpty { download.files = files }
@@ -46,10 +49,8 @@ enum EventRules {
     private static func setStatus(_ status: DownloadStatus, on download: inout Download) -> Bool {
         guard !download.status.isTerminal else { return false }
         download.status = status
-        if status.isTerminal {
-            download.progress.downloadSpeed = 0
-            download.progress.uploadSpeed = 0
-        }
+        if status.isTerminal { download.progress.stop() }
+        if status != .active { download.progress.connections = 0 }
         if status != .failed { download.error = nil }
         return true
     }

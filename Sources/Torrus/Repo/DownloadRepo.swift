@@ -131,7 +131,8 @@ public struct DownloadUpdate: Sendable, Equatable {
     }
 }
 
-/// Shared by the implementations: apply a mutation and stamp `updatedAt` only on a real change.
+/// Shared by the implementations: apply a mutation and stamp `updatedAt` only on a real change
+/// (and `completedAt`, when the change completed the download).
 /// Identity fields (`id`, `createdAt`, `fingerprint`) cannot be changed by a mutation.
 func applying(_ mutate: (inout Download) throws -> Void, to old: Download, now: Date) rethrows -> Download {
     var new = old
@@ -141,5 +142,8 @@ func applying(_ mutate: (inout Download) throws -> Void, to old: Download, now: 
     new.fingerprint = old.fingerprint
     new.updatedAt = old.updatedAt
     if new != old { new.updatedAt = max(now, old.updatedAt) }
+    // Completion is dated by the change that made it, as `updatedAt` is (`EventRules` stamps it
+    // a moment later than the store's `now`).
+    if new.status == .complete, old.status != .complete, new.completedAt != nil { new.completedAt = new.updatedAt }
     return new
 }

@@ -9,7 +9,8 @@ enum DownloadRow {
     /// Every column but `json`, in the order `decode` reads them.
     static let columns = """
         id, gid, source, targetPath, fingerprint, name, files, status, desiredStatus, completedLength, totalLength, \
-        downloadSpeed, uploadSpeed, errorCode, errorMessage, infoHash, createdAt, updatedAt, mirrors, options, category, tags, upload
+        downloadSpeed, uploadSpeed, errorCode, errorMessage, infoHash, createdAt, updatedAt, mirrors, options, category, tags, \
+        uploadedLength, connections, numSeeders, seeding, completedAt, upload
         """
 
     static func fetch(id: UUID, _ db: Database) throws -> Download? {
@@ -34,7 +35,7 @@ enum DownloadRow {
     static func insert(_ download: Download, json: [UInt8], _ db: Database) throws {
         let statement = try db.cachedStatement(
             sql: """
-                INSERT INTO download (\(columns), json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO download (\(columns), json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
         )
         try statement.execute(arguments: StatementArguments(values(download) + [Data(json)]))
@@ -49,24 +50,48 @@ enum DownloadRow {
         let statement = try db.cachedStatement(
             sql: """
                 UPDATE download SET gid = ?, name = ?, \(files)\(settings)status = ?, desiredStatus = ?, completedLength = ?, \
-                totalLength = ?, downloadSpeed = ?, uploadSpeed = ?, errorCode = ?, errorMessage = ?, infoHash = ?, \
-                updatedAt = ?, json = ? WHERE id = ?
+                totalLength = ?, downloadSpeed = ?, uploadSpeed = ?, uploadedLength = ?, connections = ?, numSeeders = ?, \
+                seeding = ?, errorCode = ?, errorMessage = ?, infoHash = ?, updatedAt = ?, completedAt = ?, json = ? WHERE id = ?
                 """
         )
         var arguments: [(any DatabaseValueConvertible)?] = [download.gid?.rawValue, download.name]
-        if filesChanged { arguments.append(try filesText(download.files)) }
+        if filesChanged { arguments.append(filesText(download.files)) }
         if settingsChanged { arguments += [try optionsText(download.options), download.category, try jsonText(download.tags)] }
         arguments += [
             download.status.rawValue, download.desiredStatus.rawValue, download.progress.completedLength,
             download.progress.totalLength, download.progress.downloadSpeed, download.progress.uploadSpeed,
+            download.progress.uploadedLength, download.progress.connections, download.progress.numSeeders, download.progress.seeding,
             download.error.map { String($0.code) }, download.error?.message, download.infoHash,
-            download.updatedAt.millisecondsSince1970, Data(json), download.id.uuidString,
+            download.updatedAt.millisecondsSince1970, download.completedAt?.millisecondsSince1970, Data(json), download.id.uuidString,
         ]
         try statement.execute(arguments: StatementArguments(arguments))
     }
 
-    private static func filesText(_ files: [DownloadFile]) throws -> String {
-        files.isEmpty ? "[]" : String(decoding: try JSONEncoder().encode(files), as: UTF8.self)
+    /// The files as JSON, written by hand and short: `index` only when it is not the file's
+    /// position + 1 and `selected` only when false — the usual file is stored as it was before
+    /// either was kept, and decodes to the same values as a row from then (`DownloadFile.numbered`).
+    static func filesText(_ files: [DownloadFile]) -> String {
+        guard !files.isEmpty else { return "[]" }
+        var out: [UInt8] = []
+        out.reserveCapacity(files.count * 80)
+        out.append(UInt8(ascii: "["))
+        for (position, file) in files.enumerated() {
+            if position > 0 { out.append(UInt8(ascii: ",")) }
+            out.append(contentsOf: #"{"path":"#.utf8)
+            JSONText.string(file.path, to: &out)
+            out.append(contentsOf: #","length":"#.utf8)
+            JSONText.number(file.length, to: &out)
+            out.append(contentsOf: #","completed":"#.utf8)
+            JSONText.number(file.completed, to: &out)
+            if file.index != position + 1 {
+                out.append(contentsOf: #","index":"#.utf8)
+                JSONText.number(Int64(file.index), to: &out)
+            }
+            if !file.selected { out.append(contentsOf: #","selected":false"#.utf8) }
+            out.append(UInt8(ascii: "}"))
+        }
+        out.append(UInt8(ascii: "]"))
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Mirrors, options and tags as JSON text; rarely set, so the empty ones are short constants.
@@ -106,7 +131,7 @@ enum DownloadRow {
             download.targetPath,
             download.fingerprint,
             download.name,
-            try filesText(download.files),
+            filesText(download.files),
             download.status.rawValue,
             download.desiredStatus.rawValue,
             download.progress.completedLength,
@@ -122,6 +147,11 @@ enum DownloadRow {
             try optionsText(download.options),
             download.category,
             try jsonText(download.tags),
+            download.progress.uploadedLength,
+            download.progress.connections,
+            download.progress.numSeeders,
+            download.progress.seeding,
+            download.completedAt?.millisecondsSince1970,
             try download.upload.map(jsonText),
         ]
     }
@@ -156,7 +186,7 @@ enum DownloadRow {
             mirrors = try decodeJSON([String].self, row, 18, empty: [])
             options = try decodeJSON(DownloadOptions.self, row, 19, empty: DownloadOptions())
             tags = try decodeJSON([String].self, row, 21, empty: [])
-            upload = try decodeJSON(DownloadUpload?.self, row, 22, empty: nil)
+            upload = try decodeJSON(DownloadUpload?.self, row, 27, empty: nil)
         } catch {
             throw RepoError.corruptRow(id)
         }
@@ -170,7 +200,16 @@ enum DownloadRow {
             files: files,
             status: status,
             desiredStatus: desired,
-            progress: DownloadProgress(completedLength: row[9], totalLength: row[10], downloadSpeed: row[11], uploadSpeed: row[12]),
+            progress: DownloadProgress(
+                completedLength: row[9],
+                totalLength: row[10],
+                downloadSpeed: row[11],
+                uploadSpeed: row[12],
+                uploadedLength: row[22],
+                connections: row[23],
+                numSeeders: row[24],
+                seeding: row[25]
+            ),
             // Rows written before codes were numbers may hold a word: 13 is aria2's "file exists".
             error: errorCode.map { DownloadFailure(code: Int($0) ?? ($0 == "torrus-payload-exists" ? 13 : 1), message: row[14] ?? "") },
             infoHash: row[15],
@@ -180,7 +219,8 @@ enum DownloadRow {
             tags: tags,
             upload: upload,
             createdAt: Date(millisecondsSince1970: row[16]),
-            updatedAt: Date(millisecondsSince1970: row[17])
+            updatedAt: Date(millisecondsSince1970: row[17]),
+            completedAt: (row[26] as Int64?).map { Date(millisecondsSince1970: $0) }
         )
     }
 }

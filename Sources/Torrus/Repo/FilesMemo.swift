@@ -15,7 +15,7 @@ final class FilesMemo: Sendable {
     /// The files `text` (the stored JSON) holds, decoded only when this row's text changed.
     func files(of id: String, text: Data) throws -> [DownloadFile] {
         if let entry = entries.withLock({ $0[id] }), entry.text == text { return entry.files }
-        let files = try JSONDecoder().decode([DownloadFile].self, from: text)
+        let files = DownloadFile.numbered(try JSONDecoder().decode([DownloadFile].self, from: text))
         entries.withLock { entries in
             // Bounded: when full, start over (what is read again is decoded again).
             if entries.count >= capacity, entries[id] == nil { entries.removeAll(keepingCapacity: true) }

@@ -550,6 +550,17 @@ public final class SQLiteDownloadRepo: DownloadStore {
             // Lists filtered by category (issue 9) read in list order from here.
             try db.create(index: "download_category", on: "download", columns: ["category", "createdAt", "id"])
         }
+        migrator.registerMigration("v8: read model") { db in
+            try db.alter(table: "download") { table in
+                table.add(column: "uploadedLength", .integer).notNull().defaults(to: 0)
+                table.add(column: "connections", .integer).notNull().defaults(to: 0)
+                table.add(column: "numSeeders", .integer)
+                table.add(column: "seeding", .boolean).notNull().defaults(to: false)
+                table.add(column: "completedAt", .integer)
+            }
+            // When they completed was not kept: their last change is the closest known time.
+            try db.execute(sql: "UPDATE download SET completedAt = updatedAt WHERE status = 'Complete'")
+        }
         migrator.registerMigration("v9: uploads") { db in
             try db.alter(table: "download") { table in table.add(column: "upload", .text) }
             // Apart from the row: read only when the file goes to aria2, never by a list or a progress write.

@@ -336,6 +336,7 @@ public struct DownloadService: Sendable {
             $0.status = .queued
             $0.error = nil
             $0.progress = .zero
+            $0.completedAt = nil
         }
     }
 
@@ -351,10 +352,8 @@ public struct DownloadService: Sendable {
         return try await write(download.id) {
             guard $0.gid == download.gid, $0.status == download.status else { return }
             $0.status = target
-            if target.isTerminal {
-                $0.progress.downloadSpeed = 0
-                $0.progress.uploadSpeed = 0
-            }
+            if target.isTerminal { $0.progress.stop() }
+            if target != .active { $0.progress.connections = 0 }
         }
     }
 
