@@ -53,6 +53,8 @@ let package = Package(
                 .product(name: "NIOHTTPTypesHTTP1", package: "swift-nio-extras"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
+            // The API's contract, served at /v1/openapi.json (PackageResources.openapi_json).
+            resources: [.embedInCode("API/openapi.json")],
             swiftSettings: strict
         ),
         .executableTarget(
