@@ -35,14 +35,27 @@ package enum ContractLog {
         }
         let contentType = response.headers[.contentType] ?? ""
         let textual = contentType.contains("json") || (contentType.hasPrefix("text/plain") && response.body.readableBytes <= 4096)
-        var line: [String: Any] = [
-            "method": method.rawValue,
+        record(
+            method: method.rawValue,
+            uri: uri,
+            status: response.status.code,
+            headers: headers,
+            body: textual ? String(buffer: response.body) : nil,
+            bodyLength: response.body.readableBytes
+        )
+    }
+
+    /// Appends one exchange seen by a client of its own (a raw socket). `body` nil: not recorded.
+    package static func record(method: String, uri: String, status: Int, headers: [String: String], body: String?, bodyLength: Int) {
+        guard enabled else { return }
+        let line: [String: Any] = [
+            "method": method,
             "uri": uri,
-            "status": response.status.code,
+            "status": status,
             "headers": headers,
-            "bodyLength": response.body.readableBytes,
+            "body": body ?? NSNull(),
+            "bodyLength": bodyLength,
         ]
-        line["body"] = textual ? String(buffer: response.body) : NSNull()
         guard var data = try? JSONSerialization.data(withJSONObject: line, options: [.sortedKeys, .withoutEscapingSlashes]) else { return }
         data.append(UInt8(ascii: "\n"))
         file.withLock { $0?.write(data) }
