@@ -2,11 +2,13 @@
 """The OpenAPI contract (Sources/Torrus/API/openapi.json), checked.
 
   contract.py validate          the document is valid OpenAPI 3.1 (openapi-spec-validator)
-  contract.py check DIR         every exchange the tests recorded in DIR (TORRUS_CONTRACT_LOG,
+  contract.py check DIR [--at-least N]
+                                every exchange the tests recorded in DIR (TORRUS_CONTRACT_LOG,
                                 one JSON line each: method, uri, status, headers, body) is one the
                                 document allows: a documented path, method and status, the
                                 documented content type, required headers present and valid, and
-                                the body valid against the response schema (JSON Schema 2020-12).
+                                the body valid against the response schema (JSON Schema 2020-12);
+                                fewer than N exchanges (default 0) is a failure too: the recording broke.
 
 What the document says in its description of every path, checked here as rules: HEAD answers as
 GET does (without a body), OPTIONS is 204 with Allow, any other undocumented method is 405 with
@@ -160,7 +162,7 @@ class Contract:
         return self.errors(pointer("components", "schemas", "Problem"), instance)
 
 
-def check(directory):
+def check(directory, at_least=0):
     contract = Contract(load())
     checked = 0
     violations = {}
@@ -176,8 +178,8 @@ def check(directory):
                 if problems:
                     key = (record["method"], urlsplit(record["uri"]).path, record["status"], tuple(problems))
                     violations.setdefault(key, []).append(f"{name}:{number}")
-    if not checked:
-        print(f"contract: no exchanges recorded in {directory}", file=sys.stderr)
+    if checked < at_least:
+        print(f"contract: {checked} exchanges recorded in {directory}, expected at least {at_least}", file=sys.stderr)
         return 1
     if violations:
         count = sum(len(places) for places in violations.values())
@@ -198,6 +200,8 @@ def main(argv):
         return 0
     if len(argv) == 3 and argv[1] == "check":
         return check(argv[2])
+    if len(argv) == 5 and argv[1] == "check" and argv[3] == "--at-least":
+        return check(argv[2], int(argv[4]))
     print(__doc__, file=sys.stderr)
     return 2
 
