@@ -62,8 +62,11 @@ done
 # - listDownloadFiles, putCategory, deleteCategory: documented ahead of the branches that add
 #   them (issue 9), not served yet. OpenAPIDocumentTests.pending lists the same operations;
 #   take them out here when they are routed.
+# (schemathesis leaves out on its own the operation it loads the document from, getOpenAPIDocument;
+# OpenAPIDocumentTests checks that one.)
 status=0
-SCHEMATHESIS_HOOKS= schemathesis run "$base/v1/openapi.json" \
+# From the temporary directory: schemathesis keeps its example database (.schemathesis/) there.
+(cd "$work" && schemathesis run "$base/v1/openapi.json" \
     --header "Authorization: Bearer $token" \
     --checks all \
     --exclude-checks positive_data_acceptance \
@@ -77,7 +80,7 @@ SCHEMATHESIS_HOOKS= schemathesis run "$base/v1/openapi.json" \
     --exclude-operation-id putCategory \
     --exclude-operation-id deleteCategory \
     --warnings off \
-    --output-truncate false \
+    --output-truncate false) \
     || status=$?
 
 if [ "$status" -ne 0 ]; then
