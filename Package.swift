@@ -55,6 +55,8 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "MultipartKit", package: "multipart-kit"),
             ],
+            // The API's contract, served at /v1/openapi.json (PackageResources.openapi_json).
+            resources: [.embedInCode("API/openapi.json")],
             swiftSettings: strict
         ),
         .executableTarget(

@@ -233,7 +233,7 @@ private func aria2Parts(
 }
 
 /// The HTTP surface: probes at the root, the API under `/v1` behind the bearer token (none when
-/// `apiToken` is nil, for development). Middleware order, outermost first: request id, access
+/// `apiToken` is nil, for development) but for its OpenAPI document, open like the probes. Middleware order, outermost first: request id, access
 /// log, problem responses, metrics (`RequestMetricsMiddleware`), error mapping, methods — so the log sees the final status
 /// of every request and the metrics see the real status of every failed one.
 public func buildRouter(
@@ -256,6 +256,8 @@ public func buildRouter(
     router.add(middleware: ErrorMappingMiddleware())
     router.add(middleware: MethodsMiddleware(routes: routes))
     ProbeRoutes(readiness: readiness, registry: metrics).addRoutes(to: router, table: routes)
+    // The contract is public: outside the group, so the bearer token is not asked for.
+    OpenAPIController().addRoutes(to: router, table: routes)
     let v1 = router.group("v1")
     if let apiToken { v1.add(middleware: BearerAuthMiddleware(token: apiToken)) }
     DownloadsController(service: service).addRoutes(to: v1, at: "/v1", table: routes)

@@ -17,6 +17,9 @@ final class SSEClient {
     }
 
     let socket: RawSocket
+    /// The request's path, and whether its response head went to the contract log.
+    private let path: String
+    private var recorded = false
     private var parsedBody: [UInt8] = []
     private var consumed = 0
     /// Events parsed so far, and where in `parsedBody` the next frame starts.
@@ -26,6 +29,7 @@ final class SSEClient {
     /// Sends `GET path` with the token and `headers`.
     init(port: Int, path: String = "/v1/events", token: String, headers: [String: String] = [:], receiveBuffer: Int? = nil) throws {
         socket = try RawSocket(port: port, receiveBuffer: receiveBuffer)
+        self.path = path
         var request = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(token)\r\nAccept: text/event-stream\r\n"
         for (name, value) in headers { request += "\(name): \(value)\r\n" }
         try socket.send(request + "\r\n")
@@ -40,6 +44,11 @@ final class SSEClient {
         for line in lines.dropFirst() {
             guard let colon = line.firstIndex(of: ":") else { continue }
             headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        }
+        if !recorded {
+            // For the contract check: the status and headers (the stream itself is not JSON).
+            recorded = true
+            ContractLog.record(method: "GET", uri: path, status: status, headers: headers, body: nil, bodyLength: 0)
         }
         return (status, headers)
     }

@@ -263,6 +263,10 @@ extension CurlHTTPClient {
             }
             set(torrus_easy_setopt_pointer(easy, CURLOPT_HTTPHEADER, UnsafeMutableRawPointer(transfer.headers)))
             set(torrus_easy_setopt_long(easy, CURLOPT_TIMEOUT_MS, request.timeoutMilliseconds))
+            // A transfer that times out while its host name is still being resolved must not make
+            // this thread wait for the resolver (libcurl joins its thread otherwise): one slow DNS
+            // answer would hold up every transfer of the client, each far past its own timeout.
+            set(torrus_easy_setopt_long(easy, CURLOPT_QUICK_EXIT, 1))
             set(torrus_easy_setopt_pointer(easy, CURLOPT_ERRORBUFFER, UnsafeMutableRawPointer(transfer.errorBuffer)))
             set(
                 torrus_easy_setopt_write_callback(easy, CURLOPT_WRITEFUNCTION) { data, size, count, user in
