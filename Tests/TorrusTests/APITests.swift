@@ -29,6 +29,30 @@ import Testing
         return try buildApplication(configuration, logger: logs.logger(), store: repo, downloader: downloader.reporting(to:))
     }
 
+    /// The router alone, as `buildApplication` builds it, with the given readiness check.
+    func router(readiness: Readiness) throws -> Router<TorrusRequestContext> {
+        let roots = try DownloadRoots([root.path])
+        return buildRouter(
+            service: DownloadService(repo: repo, downloader: downloader, roots: roots),
+            categories: CategoryService(repo: repo, store: repo, roots: roots),
+            streams: EventStreams(feed: ChangeFeed(), log: repo, logger: logs.logger()),
+            webhooks: WebhookService(
+                deliveries: WebhookDeliveries(
+                    store: repo,
+                    feed: ChangeFeed(),
+                    sender: CurlHTTPClient(),
+                    policy: WebhookPolicy(),
+                    configured: [],
+                    logger: logs.logger()
+                )
+            ),
+            settings: SettingsService(store: repo, downloader: downloader),
+            apiToken: Self.token,
+            readiness: readiness,
+            metrics: PrometheusCollectorRegistry()
+        )
+    }
+
     static let auth: HTTPFields = [.authorization: "Bearer \(token)", .contentType: "application/json"]
 
     static func expectProblem(
@@ -75,25 +99,7 @@ import Testing
 
     /// The probe's answer when the readiness check fails (what fails it is the application's business).
     @Test func readyzIs503WithAReasonWhenNotReady() async throws {
-        let router = buildRouter(
-            service: DownloadService(repo: repo, downloader: downloader, roots: try DownloadRoots([root.path])),
-            categories: CategoryService(repo: repo, store: repo, roots: try DownloadRoots([root.path])),
-            streams: EventStreams(feed: ChangeFeed(), log: repo, logger: logs.logger()),
-            webhooks: WebhookService(
-                deliveries: WebhookDeliveries(
-                    store: repo,
-                    feed: ChangeFeed(),
-                    sender: CurlHTTPClient(),
-                    policy: WebhookPolicy(),
-                    configured: [],
-                    logger: logs.logger()
-                )
-            ),
-            settings: SettingsService(store: repo, downloader: downloader),
-            apiToken: Self.token,
-            readiness: Readiness { Readiness.Report(ready: false, error: "The download store is not available.") },
-            metrics: PrometheusCollectorRegistry()
-        )
+        let router = try router(readiness: Readiness { Readiness.Report(ready: false, error: "The download store is not available.") })
         try await Application(router: router, logger: logs.logger()).test(.router) { client in
             do {
                 let response = try await client.execute(uri: "/readyz", method: .get)

@@ -49,7 +49,10 @@ struct DownloadJSONTests {
                 if complete {
                     percent = 100
                 } else if progress.totalLength > 0 {
-                    percent = (Double(progress.completedLength) / Double(progress.totalLength) * 1000).rounded(.toNearestOrAwayFromZero) / 10
+                    percent = min(
+                        100,
+                        (Double(progress.completedLength) / Double(progress.totalLength) * 1000).rounded(.toNearestOrAwayFromZero) / 10
+                    )
                 }
                 try container.encode(percent, forKey: .percent)
                 var ratio: Double?

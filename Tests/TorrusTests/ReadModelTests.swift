@@ -134,7 +134,7 @@ import Testing
         (progress(completed: 1, total: 1000, speed: 7), figures(eta: "143", percent: "0.1", ratio: "null")),
         (progress(completed: 1, total: 16, speed: 7), figures(eta: "3", percent: "6.3", ratio: "null")),
         (progress(completed: 1, total: 20_000, speed: 7), figures(eta: "2857", percent: "0", ratio: "null")),
-        (progress(completed: 120, total: 100, speed: 7), figures(eta: "0", percent: "120", ratio: "null")),
+        (progress(completed: 120, total: 100, speed: 7), figures(eta: "0", percent: "100", ratio: "null")),  // more than the total: capped
         // Complete: done, whatever the last report said.
         (progress(completed: 999, total: 1000, speed: 5, status: .complete), figures(eta: "0", percent: "100", ratio: "null")),
         // A ratio for torrents only, once something was downloaded; three decimals.

@@ -194,11 +194,12 @@ public enum DownloadJSON {
         return left / progress.downloadSpeed + (left % progress.downloadSpeed > 0 ? 1 : 0)
     }
 
-    /// Completed ÷ total × 100 to one decimal: 100 once Complete, nil while the length is unknown.
+    /// Completed ÷ total × 100 to one decimal: 100 once Complete, nil while the length is unknown,
+    /// never over 100 (aria2 can report more completed than total while a length changes).
     static func percent(_ progress: DownloadProgress, complete: Bool) -> Double? {
         if complete { return 100 }
         guard progress.totalLength > 0 else { return nil }
-        return (Double(progress.completedLength) / Double(progress.totalLength) * 1000).rounded() / 10
+        return min(100, (Double(progress.completedLength) / Double(progress.totalLength) * 1000).rounded() / 10)
     }
 
     /// Uploaded ÷ completed to three decimals, for torrents (a download with an info-hash) only;
