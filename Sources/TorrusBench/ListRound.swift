@@ -111,6 +111,7 @@ struct ListRound {
                     if let before, let after = ProcessStats.cpuTime(pid: pid) {
                         measurements[index].cpuPercent.append((after - before).seconds / max(wall, 0.001) * 100)
                     }
+                    try await Self.settle(pid)
                 }
             }
             // One connection: what a page costs without queueing behind 31 others.
@@ -125,6 +126,7 @@ struct ListRound {
                     connections: 1,
                     timeout: 30
                 )
+                try await Self.settle(pid)
             }
             result.measurements = measurements
             result.rssKiB = ProcessStats.residentKiB(pid: "\(pid)") ?? 0
@@ -142,6 +144,18 @@ struct ListRound {
         try store.close()
         result.statusesUnchanged = after == seed.byStatus
         return result
+    }
+
+    /// Until torrusd is idle (under 10 % of a core for 250 ms): when wrk stops, up to 32 slow
+    /// requests are still being answered, and the next run's first requests would wait for them.
+    private static func settle(_ pid: Int32) async throws {
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline {
+            let before = ProcessStats.cpuTime(pid: pid)
+            try await Task.sleep(for: .milliseconds(250))
+            guard let before, let after = ProcessStats.cpuTime(pid: pid) else { return }
+            if (after - before) < .milliseconds(25) { return }
+        }
     }
 
     /// The filters, with the cursor of the page half way down found by paging there.
