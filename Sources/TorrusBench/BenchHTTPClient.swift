@@ -118,14 +118,35 @@ final class BenchHTTPClient: Sendable {
         return headers.first { $0.key.lowercased() == "torrus-sequence" }.flatMap { Int64($0.value) }
     }
 
+    /// `GET path` (with its query) as it is: status, headers and body.
+    func get(_ path: String) async throws -> (status: Int, headers: [String: String], body: Data) {
+        try await send("GET", path)
+    }
+
+    /// `POST path` with `body` of `contentType`: status and body.
+    func post(_ path: String, body: Data, contentType: String) async throws -> (status: Int, body: Data) {
+        let (status, _, data) = try await send("POST", path, body: body, contentType: contentType)
+        return (status, data)
+    }
+
     private func send(_ method: String, _ path: String, json: Data? = nil, authorized: Bool = true) async throws -> (Int, [String: String], Data) {
+        try await send(method, path, body: json, contentType: json == nil ? nil : "application/json", authorized: authorized)
+    }
+
+    private func send(
+        _ method: String,
+        _ path: String,
+        body: Data?,
+        contentType: String?,
+        authorized: Bool = true
+    ) async throws -> (Int, [String: String], Data) {
         guard let url = URL(string: base + path) else { throw BenchError.http("bad URL \(base + path)") }
         var request = URLRequest(url: url)
         request.httpMethod = method
         if authorized { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
-        if let json {
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-            request.httpBody = json
+        if let body, let contentType {
+            request.setValue(contentType, forHTTPHeaderField: "Content-Type")
+            request.httpBody = body
         }
         // The completion-handler form rather than `data(for:)`: it is the API that is the same on
         // every corelibs-foundation version.

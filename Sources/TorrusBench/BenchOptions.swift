@@ -40,6 +40,16 @@ struct BenchOptions: Sendable {
     var webhookConcurrency = 8
     var skipWebhooks = false
     var webhooksOnly = false
+    /// `ListRound`: store sizes, wrk runs per filter and their length.
+    var listSizes = [10_000, 100_000]
+    var listRuns = 3
+    var listSeconds = 10
+    var skipList = false
+    var listOnly = false
+    /// `UploadRound`: timed uploads of each form per server.
+    var uploadCount = 50
+    var skipUpload = false
+    var uploadOnly = false
 
     static let usage = """
         usage: torrus-bench [--downloads N] [--active 10,100,500] [--window-seconds 10] [--poll-ms 1000]
@@ -47,6 +57,8 @@ struct BenchOptions: Sendable {
                             [--http-runs 3] [--http-seconds 10] [--http-downloads 1000] [--skip-http] [--store-only]
                             [--event-subscribers 200] [--event-active 100] [--event-seconds 30] [--skip-events] [--events-only]
                             [--webhook-downloads 2000] [--webhook-concurrency 8] [--skip-webhooks] [--webhooks-only]
+                            [--list-sizes 10000,100000] [--list-runs 3] [--list-seconds 10] [--skip-list] [--list-only]
+                            [--upload-count 50] [--skip-upload] [--upload-only]
         Run from the repository root (it starts Tests/Support/testpeers.py). Everything runs on
         127.0.0.1 in a temporary directory; see docs/benchmarks.md.
           --downloads N        completion-latency sample size (>= 50, default 100)
@@ -74,6 +86,14 @@ struct BenchOptions: Sendable {
           --webhook-concurrency C  TORRUS_WEBHOOK_CONCURRENCY of the webhooks round (default 8)
           --skip-webhooks      skip the webhooks round (a release noop torrusd delivering to the bench)
           --webhooks-only      only the webhooks round
+          --list-sizes LIST    downloads seeded in the store of each list round (default 10000,100000)
+          --list-runs N        wrk runs per filter of the list round (default 3)
+          --list-seconds S     length of each wrk run of the list round (default 10)
+          --skip-list          skip the list round (filtered pages of a seeded store, release noop torrusd)
+          --list-only          only the list round
+          --upload-count N     timed 1 MiB torrent uploads per form and server (default 50)
+          --skip-upload        skip the upload round (torrent uploads to noop and aria2 torrusd, and to aria2c alone)
+          --upload-only        only the upload round
         """
 
     /// Parses `arguments` (without the program name). Throws `BenchError.usage` with one line
@@ -123,6 +143,20 @@ struct BenchOptions: Sendable {
             case "--webhook-concurrency": options.webhookConcurrency = try integer(flag, 1...256)
             case "--skip-webhooks": options.skipWebhooks = true
             case "--webhooks-only": options.webhooksOnly = true
+            case "--list-sizes":
+                let raw = try value(flag)
+                let sizes = raw.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+                guard !sizes.isEmpty, sizes.allSatisfy({ ($0 ?? 0) >= 200 && ($0 ?? 0) <= 1_000_000 }) else {
+                    throw .usage("--list-sizes must be a comma-separated list of counts in 200...1000000, not '\(raw)'")
+                }
+                options.listSizes = sizes.compactMap { $0 }
+            case "--list-runs": options.listRuns = try integer(flag, 1...50)
+            case "--list-seconds": options.listSeconds = try integer(flag, 1...600)
+            case "--skip-list": options.skipList = true
+            case "--list-only": options.listOnly = true
+            case "--upload-count": options.uploadCount = try integer(flag, 10...10_000)
+            case "--skip-upload": options.skipUpload = true
+            case "--upload-only": options.uploadOnly = true
             case "--help", "-h": throw .help
             default: throw .usage("unknown argument '\(flag)'")
             }

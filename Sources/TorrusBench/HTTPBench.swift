@@ -113,23 +113,41 @@ struct HTTPBench {
     struct WrkResult {
         var requestsPerSecond: Double
         var p50Milliseconds: Double
+        /// The 99th percentile of wrk's latency distribution (`--latency`).
+        var p99Milliseconds: Double
+        /// Requests wrk gave up on after its `--timeout` (only counted when `timeout` was given).
+        var timeouts = 0
     }
 
     /// `wrk -t2 -c32 -d<seconds>s --latency`; fails when wrk reports non-2xx answers or errors.
-    static func wrk(_ url: String, header: String? = nil, seconds: Int) throws -> WrkResult {
-        var arguments = ["-t2", "-c32", "-d\(seconds)s", "--latency"]
+    /// With `timeout`, wrk waits that long for an answer (its default is 2 s) and requests still
+    /// unanswered then are counted, not a failure: a slow page is a figure too.
+    static func wrk(
+        _ url: String,
+        header: String? = nil,
+        seconds: Int,
+        threads: Int = 2,
+        connections: Int = 32,
+        timeout: Int? = nil
+    ) throws -> WrkResult {
+        var arguments = ["-t\(threads)", "-c\(connections)", "-d\(seconds)s", "--latency"]
+        if let timeout { arguments.append("--timeout=\(timeout)s") }
         if let header { arguments += ["-H", header] }
         arguments.append(url)
         let output = try run("wrk", arguments)
-        if output.contains("Non-2xx or 3xx responses") || output.contains("Socket errors") {
+        let errors = output.split(separator: "\n").first { $0.contains("Socket errors") }
+        let onlyTimeouts = errors.map { $0.contains("connect 0, read 0, write 0,") } ?? true
+        if output.contains("Non-2xx or 3xx responses") || (errors != nil && (timeout == nil || !onlyTimeouts)) {
             throw BenchError.check("wrk saw failed requests on \(url):\n\(output)")
         }
+        let timeouts = errors.flatMap { $0.split(separator: "timeout ").last.flatMap { Int($0.trimmingCharacters(in: .whitespaces)) } } ?? 0
         guard let rate = value(after: "Requests/sec:", in: output) else { throw BenchError.check("no Requests/sec in wrk's output:\n\(output)") }
-        let p50 =
-            output.split(separator: "\n").first { $0.trimmingCharacters(in: .whitespaces).hasPrefix("50%") }
-            .flatMap { line in line.split(separator: " ", omittingEmptySubsequences: true).last.map(String.init) }
-            .map(milliseconds) ?? 0
-        return WrkResult(requestsPerSecond: rate, p50Milliseconds: p50)
+        func percentile(_ label: String) -> Double {
+            output.split(separator: "\n").first { $0.trimmingCharacters(in: .whitespaces).hasPrefix(label) }
+                .flatMap { line in line.split(separator: " ", omittingEmptySubsequences: true).last.map(String.init) }
+                .map(milliseconds) ?? 0
+        }
+        return WrkResult(requestsPerSecond: rate, p50Milliseconds: percentile("50%"), p99Milliseconds: percentile("99%"), timeouts: timeouts)
     }
 
     /// wrk prints latencies as `812.00us`, `1.23ms` or `1.01s`.

@@ -51,9 +51,31 @@ func runWebhooksRound(_ options: BenchOptions) async {
     }
 }
 
-if options.eventsOnly || options.webhooksOnly {
+/// The list round (issue 9): filtered pages of a seeded store, a release noop torrusd under wrk.
+func runListRound(_ options: BenchOptions) async {
+    do {
+        try await ListRound(options: options).run()
+    } catch {
+        Output.error("torrus-bench: \(error)")
+        exit(1)
+    }
+}
+
+/// The upload round (issue 9): 1 MiB torrents to a noop and an aria2 torrusd, and to aria2c alone.
+func runUploadRound(_ options: BenchOptions) async {
+    do {
+        try await UploadRound(options: options).run().print()
+    } catch {
+        Output.error("torrus-bench: \(error)")
+        exit(1)
+    }
+}
+
+if options.eventsOnly || options.webhooksOnly || options.listOnly || options.uploadOnly {
     if options.eventsOnly { await runEventsRound(options) }
     if options.webhooksOnly { await runWebhooksRound(options) }
+    if options.listOnly { await runListRound(options) }
+    if options.uploadOnly { await runUploadRound(options) }
     exit(0)
 }
 
@@ -75,6 +97,8 @@ if !options.skipHTTP {
 }
 if !options.skipEvents { await runEventsRound(options) }
 if !options.skipWebhooks { await runWebhooksRound(options) }
+if !options.skipList { await runListRound(options) }
+if !options.skipUpload { await runUploadRound(options) }
 if options.skipLatency && options.skipRPC { exit(0) }
 
 do {

@@ -78,6 +78,98 @@ import Testing
         #expect(empty.items.isEmpty && empty.next == nil)
     }
 
+    /// Tags set, changed and removed after the insert, and deleted downloads: `tag=` pages follow
+    /// (SQLite keeps them in `downloadTag`, written with the row), alone, combined, in every order.
+    @Test(arguments: StoreKind.allCases) func tagPagesFollowTagChangesAndDeletes(_ kind: StoreKind) async throws {
+        let (repo, cleanup) = try kind.make()
+        defer { cleanup() }
+        var made = try await fill(repo, 20)
+        func expect(_ tags: [String], sort: DownloadSort = .createdAt, descending: Bool = false, _ comment: Comment) async throws {
+            var query = DownloadQuery()
+            query.tags = tags
+            query.sort = sort
+            query.descending = descending
+            query.limit = 3
+            var expected = made.filter { download in tags.allSatisfy(download.tags.contains) }
+            switch sort {
+            case .createdAt: expected.sort { ($0.createdAt, $0.id.uuidString) < ($1.createdAt, $1.id.uuidString) }
+            case .name: expected.sort { ($0.name!, $0.id.uuidString) < ($1.name!, $1.id.uuidString) }
+            }
+            if descending { expected.reverse() }
+            #expect(try await all(repo, query) == expected.map(\.id.lowercasedString), comment)
+        }
+        try await expect(["even"], "as inserted")
+        try await expect(["odd", "x"], "two tags")
+        for index in [0, 3, 4] {
+            let tags = ["new", "x"] + (index == 3 ? ["even"] : [])
+            _ = try await repo.update(made[index].id) { $0.tags = tags }
+            made[index].tags = tags
+        }
+        _ = try await repo.update(made[6].id) { $0.tags = [] }
+        made[6].tags = []
+        _ = try await repo.delete(made[8].id)
+        made.remove(at: 8)
+        for descending in [false, true] {
+            try await expect(["even"], descending: descending, "changed, cleared and deleted")
+            try await expect(["x"], descending: descending, "x")
+            try await expect(["new", "x"], descending: descending, "added")
+            try await expect(["x", "even"], sort: .name, descending: descending, "by name")
+        }
+        try await expect(["gone"], "no such tag")
+    }
+
+    /// `q` is a substring, not a pattern: `%`, `_` and `\` match themselves; ASCII letters fold,
+    /// others do not.
+    @Test(arguments: StoreKind.allCases) func textIsMatchedLiterally(_ kind: StoreKind) async throws {
+        let (repo, cleanup) = try kind.make()
+        defer { cleanup() }
+        var made: [Download] = []
+        for (index, name) in ["100% Done", "a_b", #"C:\Path"#, "abb", "Été", "été", "plain"].enumerated() {
+            var download = makeDownload(source: "http://127.0.0.1/item-\(index).bin")
+            download.createdAt = Date(millisecondsSince1970: 1_700_000_000_000 + Int64(index))
+            download.name = name
+            _ = try await repo.insert(download)
+            made.append(download)
+        }
+        func names(_ text: String) async throws -> [String] {
+            var query = DownloadQuery()
+            query.text = text
+            let ids = try await all(repo, query)
+            return made.filter { ids.contains($0.id.lowercasedString) }.map { $0.name! }
+        }
+        #expect(try await names("%") == ["100% Done"])
+        #expect(try await names("0% d") == ["100% Done"])
+        #expect(try await names("_") == ["a_b"])
+        #expect(try await names(#"c:\p"#) == [#"C:\Path"#])
+        #expect(try await names("ÉT") == ["Été"], "only ASCII letters fold")
+        #expect(try await names("Té") == ["Été", "été"])
+        #expect(try await names("ITEM-3") == ["abb"], "the source too")
+    }
+
+    /// A store written before v10 gets the tag rows of the downloads it holds.
+    @Test func theTagIndexIsFilledFromExistingDownloads() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.path + "/torrus.sqlite"
+        var repo = try SQLiteDownloadRepo(path: path, encoding: .v1JSON)
+        let made = try await fill(repo, 12)
+        try await repo.pool.write { db in
+            try db.execute(
+                sql: """
+                    DROP TABLE downloadTag; DROP INDEX download_name; DROP INDEX download_status;
+                    CREATE INDEX download_status ON download (status);
+                    DELETE FROM grdb_migrations WHERE identifier IN ('v10: tag index', 'v11: status and name order');
+                    """
+            )
+        }
+        try repo.close()
+        repo = try SQLiteDownloadRepo(path: path, encoding: .v1JSON)
+        defer { try? repo.close() }
+        var query = DownloadQuery()
+        query.tags = ["x"]
+        #expect(try await all(repo, query) == made.filter { $0.tags.contains("x") }.map(\.id.lowercasedString))
+    }
+
     /// Downloads added and deleted between pages: the ones there throughout come once each, in order.
     @Test(arguments: StoreKind.allCases) func pagesNeitherRepeatNorSkipWhileTheListChanges(_ kind: StoreKind) async throws {
         let (repo, cleanup) = try kind.make()

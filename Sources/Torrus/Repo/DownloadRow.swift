@@ -39,12 +39,32 @@ enum DownloadRow {
                 """
         )
         try statement.execute(arguments: StatementArguments(values(download) + [Data(json)]))
+        try insertTags(of: download, db)
+    }
+
+    /// The `downloadTag` rows of `download` (v10), with the `createdAt` of its stored row: what a
+    /// `tag=` page reads in list order. Kept in the transaction that writes the row; a deleted
+    /// row's go with it (`ON DELETE CASCADE`).
+    private static func insertTags(of download: Download, _ db: Database) throws {
+        guard !download.tags.isEmpty else { return }
+        let statement = try db.cachedStatement(
+            sql: "INSERT OR IGNORE INTO downloadTag (tag, createdAt, download) SELECT ?, createdAt, id FROM download WHERE id = ?"
+        )
+        for tag in download.tags { try statement.execute(arguments: [tag, download.id.uuidString]) }
     }
 
     /// Writes the columns of an existing row that can change, `files` only when `filesChanged`
     /// (encoding them is most of a progress write otherwise), options, category and tags only
     /// when `settingsChanged`.
-    static func update(_ download: Download, json: [UInt8], filesChanged: Bool, settingsChanged: Bool, _ db: Database) throws {
+    /// `tagsChanged`: the `downloadTag` rows are written again too.
+    static func update(
+        _ download: Download,
+        json: [UInt8],
+        filesChanged: Bool,
+        settingsChanged: Bool,
+        tagsChanged: Bool,
+        _ db: Database
+    ) throws {
         let files = filesChanged ? "files = ?, " : ""
         let settings = settingsChanged ? "options = ?, category = ?, tags = ?, " : ""
         let statement = try db.cachedStatement(
@@ -65,6 +85,10 @@ enum DownloadRow {
             download.updatedAt.millisecondsSince1970, download.completedAt?.millisecondsSince1970, Data(json), download.id.uuidString,
         ]
         try statement.execute(arguments: StatementArguments(arguments))
+        if tagsChanged {
+            try db.cachedStatement(sql: "DELETE FROM downloadTag WHERE download = ?").execute(arguments: [download.id.uuidString])
+            try insertTags(of: download, db)
+        }
     }
 
     /// The files as JSON, written by hand and short: `index` only when it is not the file's

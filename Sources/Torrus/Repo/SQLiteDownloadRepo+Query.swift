@@ -2,43 +2,62 @@ import Foundation
 import GRDB
 
 /// `DownloadQuery` in SQL: the filters as conditions, the cursor as a row-value comparison on
-/// the sort key and the id (the `(createdAt, id)` and `(category, createdAt, id)` indexes serve
-/// the usual pages), one row more than the page to know whether another follows.
+/// the sort key and the id, one row more than the page to know whether another follows. Every
+/// single filter is read in page order from an index, so a page reads about as many rows as it
+/// holds: `(createdAt, id)`, `(status, createdAt, id)`, `(category, createdAt, id)`,
+/// `(COALESCE(name, ''), id)`, and for tags the `downloadTag` table, `(tag, createdAt, download)`,
+/// which then drives the query (a page of a tag sorted by `createdAt` never sorts). `q` has no
+/// index: it reads in list order until the page is full (see docs/benchmarks.md).
 extension SQLiteDownloadRepo {
     public func page(_ query: DownloadQuery) async throws -> DownloadPage {
         try await pool.read { db in
             var conditions: [String] = []
             var arguments: [(any DatabaseValueConvertible)?] = []
+            var source = "download"
+            var (key, id) = query.sort == .createdAt ? ("download.createdAt", "download.id") : ("COALESCE(download.name, '')", "download.id")
+            if let tag = query.tags.first {
+                source = "downloadTag JOIN download ON download.id = downloadTag.download"
+                conditions.append("downloadTag.tag = ?")
+                arguments.append(tag)
+                // The same values (createdAt is the row's), but these are in the tag's index order.
+                if query.sort == .createdAt { (key, id) = ("downloadTag.createdAt", "downloadTag.download") }
+            }
+            for tag in query.tags.dropFirst() {
+                conditions.append("EXISTS (SELECT 1 FROM downloadTag AS other WHERE other.download = download.id AND other.tag = ?)")
+                arguments.append(tag)
+            }
             if !query.statuses.isEmpty {
-                conditions.append("status IN (\(Array(repeating: "?", count: query.statuses.count).joined(separator: ", ")))")
+                conditions.append("download.status IN (\(Array(repeating: "?", count: query.statuses.count).joined(separator: ", ")))")
                 arguments += query.statuses.map(\.rawValue).sorted()
             }
             if let category = query.category {
-                conditions.append("category = ?")
+                conditions.append("download.category = ?")
                 arguments.append(category)
             }
-            for tag in query.tags {
-                conditions.append("EXISTS (SELECT 1 FROM json_each(download.tags) WHERE json_each.value = ?)")
-                arguments.append(tag)
-            }
             if let text = query.text {
-                // SQLite's lower() folds ASCII letters only; so does the in-memory store.
-                conditions.append("(instr(lower(COALESCE(name, '')), ?) > 0 OR instr(lower(source), ?) > 0)")
-                arguments += [text.asciiLowercased, text.asciiLowercased]
+                // LIKE folds ASCII letters only, as the in-memory store does; unlike
+                // `instr(lower(…))` it makes no lowered copy of every name and source it reads,
+                // which was most of the cost of a `q` page (it reads until the page is full).
+                let pattern = "%" + text.replacing("\\", with: "\\\\").replacing("%", with: "\\%").replacing("_", with: "\\_") + "%"
+                conditions.append(#"(COALESCE(download.name, '') LIKE ? ESCAPE '\' OR download.source LIKE ? ESCAPE '\')"#)
+                arguments += [pattern, pattern]
             }
-            let key = query.sort == .createdAt ? "createdAt" : "COALESCE(name, '')"
             let order = query.descending ? "DESC" : "ASC"
             if let after = query.after {
-                conditions.append("(\(key), id) \(query.descending ? "<" : ">") (?, ?)")
-                switch after.key {
-                case .number(let value): arguments.append(value)
-                case .text(let value): arguments.append(value)
-                }
-                arguments.append(after.id)
+                let value: any DatabaseValueConvertible =
+                    switch after.key {
+                    case .number(let value): value
+                    case .text(let value): value
+                    }
+                // The first, redundant condition is what lets SQLite start the name index at the
+                // cursor: it does not use a row value for a range of an indexed expression.
+                let comparison = query.descending ? "<" : ">"
+                conditions.append("\(key) \(comparison)= ? AND (\(key), \(id)) \(comparison) (?, ?)")
+                arguments += [value, value, after.id]
             }
             let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
             let statement = try db.cachedStatement(
-                sql: "SELECT json, \(key), id FROM download \(filter) ORDER BY \(key) \(order), id \(order) LIMIT ?"
+                sql: "SELECT download.json, \(key), \(id) FROM \(source) \(filter) ORDER BY \(key) \(order), \(id) \(order) LIMIT ?"
             )
             statement.arguments = StatementArguments(arguments + [query.limit + 1])
             var items: [[UInt8]] = []

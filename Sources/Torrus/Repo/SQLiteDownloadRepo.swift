@@ -278,9 +278,16 @@ public final class SQLiteDownloadRepo: DownloadStore {
     /// Writes the new value of an existing row with its representation, which it returns.
     private func store(_ update: DownloadUpdate, _ db: Database) throws -> [UInt8] {
         let json = encoding.encode(update.new)
-        let settingsChanged =
-            update.new.options != update.old.options || update.new.category != update.old.category || update.new.tags != update.old.tags
-        try DownloadRow.update(update.new, json: json, filesChanged: update.new.files != update.old.files, settingsChanged: settingsChanged, db)
+        let tagsChanged = update.new.tags != update.old.tags
+        let settingsChanged = update.new.options != update.old.options || update.new.category != update.old.category || tagsChanged
+        try DownloadRow.update(
+            update.new,
+            json: json,
+            filesChanged: update.new.files != update.old.files,
+            settingsChanged: settingsChanged,
+            tagsChanged: tagsChanged,
+            db
+        )
         return json
     }
 
@@ -569,11 +576,42 @@ public final class SQLiteDownloadRepo: DownloadStore {
                 table.column("bytes", .blob).notNull()
             }
         }
+        migrator.registerMigration("v10: tag index") { db in
+            // Issue 9's list pages: a `tag=` page read the downloads in list order and parsed
+            // each one's tags (json_each) until the page was full, thousands of rows for a tag
+            // on a few percent of them. One row per tag of a download, in list order within the
+            // tag, is the page itself. `createdAt` is the row's, which is never rewritten.
+            try db.execute(
+                sql: """
+                    CREATE TABLE downloadTag (
+                        tag TEXT NOT NULL,
+                        createdAt INTEGER NOT NULL,
+                        download TEXT NOT NULL REFERENCES download (id) ON DELETE CASCADE,
+                        PRIMARY KEY (tag, createdAt, download)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX downloadTag_download ON downloadTag (download, tag);
+                    INSERT OR IGNORE INTO downloadTag (tag, createdAt, download)
+                        SELECT json_each.value, download.createdAt, download.id FROM download, json_each(download.tags)
+                        WHERE download.tags IS NOT NULL AND json_valid(download.tags);
+                    """
+            )
+        }
         migrator.registerMigration("v11: category defaults") { db in
             try db.create(table: "category") { table in
                 table.primaryKey("name", .text)
                 table.column("targetPath", .text).notNull()
             }
+        }
+        migrator.registerMigration("v12: status and name order") { db in
+            // `status=` pages sorted every download of the status (the index had no order), and
+            // `sort=name` pages sorted the whole table: both now read in page order.
+            try db.execute(
+                sql: """
+                    DROP INDEX download_status;
+                    CREATE INDEX download_status ON download (status, createdAt, id);
+                    CREATE INDEX download_name ON download (COALESCE(name, ''), id);
+                    """
+            )
         }
         return migrator
     }
