@@ -7,19 +7,9 @@ import Testing
 
 /// Uploaded `.torrent` files against a real aria2c, a local tracker and a seeder.
 @Suite struct TorrentUploadTests {
-    static let boundary = "torrus-upload-test"
-
-    static func form(torrent: [UInt8], request: String) -> ByteBuffer {
-        var body: [UInt8] = Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"torrent\"; filename=\"t.torrent\"\r\n".utf8)
-        body += Array("Content-Type: application/x-bittorrent\r\n\r\n".utf8) + torrent
-        body += Array("\r\n--\(boundary)\r\nContent-Disposition: form-data; name=\"request\"\r\nContent-Type: application/json\r\n\r\n".utf8)
-        body += Array(request.utf8) + Array("\r\n--\(boundary)--\r\n".utf8)
-        return ByteBuffer(bytes: body)
-    }
-
     static var formHeaders: HTTPFields {
         var headers = API.headers
-        headers[.contentType] = "multipart/form-data; boundary=\(boundary)"
+        headers[.contentType] = MultipartForm.contentType
         return headers
     }
 
@@ -50,7 +40,11 @@ import Testing
                 uri: "/v1/downloads",
                 method: .post,
                 headers: Self.formHeaders,
-                body: Self.form(torrent: torrent, request: request)
+                body: ByteBuffer(
+                    bytes: MultipartForm.body([
+                        ("torrent", "application/x-bittorrent", torrent), ("request", "application/json", Array(request.utf8)),
+                    ])
+                )
             )
             #expect(response.status == .created, "\(String(buffer: response.body))")
             let created = try API.json(response.body)
@@ -94,7 +88,7 @@ import Testing
         defer { harness.shutdown() }
         // A valid torrent made big by a comment outside its info dictionary.
         let comment = String(repeating: "c", count: 100_000)
-        let torrent = Array("d7:comment\(comment.utf8.count):\(comment)4:info\(TorrentFixtureText.info)e".utf8)
+        let torrent = TorrentFixture.torrent(info: TorrentFixture.singleInfo, comment: comment)
         try await harness.app().test(.router) { client in
             let body = #"{"torrent":"\#(Data(torrent).base64EncodedString())","desiredStatus":"Paused"}"#
             let response = try await client.execute(uri: "/v1/downloads", method: .post, headers: API.headers, body: ByteBuffer(string: body))
@@ -102,16 +96,11 @@ import Testing
             #expect(response.status == .badGateway, "\(text)")
             #expect(text.contains("rpc-max-request-size"), "\(text)")
             // The push link is untouched: a small create still goes through.
-            let small = Array("d4:info\(TorrentFixtureText.info.replacingOccurrences(of: "a.bin", with: "b.bin"))e".utf8)
+            let small = TorrentFixture.multi
             _ = try await API.create(
                 client,
                 #"{"torrent":"\#(Data(small).base64EncodedString())","desiredStatus":"Paused","targetPath":"\#(harness.downloads)/s"}"#
             )
         }
     }
-}
-
-/// A single-file info dictionary aria2 accepts (its piece hash is never checked: it stays paused).
-enum TorrentFixtureText {
-    static let info = "d6:lengthi5e4:name5:a.bin12:piece lengthi16384e6:pieces20:aaaaaaaaaaaaaaaaaaaae"
 }

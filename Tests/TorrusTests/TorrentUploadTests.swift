@@ -5,27 +5,6 @@ import Testing
 
 @testable import Torrus
 
-/// Small torrents written out by hand; their info-hashes were computed apart (Python's hashlib
-/// over the same `info` bytes), so the reader's hash is checked against another implementation.
-enum TorrentFixture {
-    static let singleInfo = "d6:lengthi5e4:name5:a.bin12:piece lengthi16384e6:pieces20:aaaaaaaaaaaaaaaaaaaae"
-    static let singleHash = "4eac6ef2084892eaa7dc2aec098a98955fe883ff"
-    static let multiInfo =
-        "d5:filesld6:lengthi3e4:pathl1:xeed6:lengthi4e4:pathl3:sub1:yeee4:name3:dir12:piece lengthi16384e6:pieces20:bbbbbbbbbbbbbbbbbbbbe"
-    static let multiHash = "23246de23e6fb8aa70286defa3cdaeaf858e8ee1"
-
-    static func torrent(info: String) -> [UInt8] { Array("d8:announce22:http://127.0.0.1:1/ann4:info\(info)e".utf8) }
-
-    static var single: [UInt8] { torrent(info: singleInfo) }
-    static var multi: [UInt8] { torrent(info: multiInfo) }
-
-    /// A single-file info dictionary named `name` (given as raw bencoded string bytes).
-    static func named(_ name: [UInt8]) -> [UInt8] {
-        Array("d8:announce22:http://127.0.0.1:1/ann4:infod6:lengthi5e4:name\(name.count):".utf8) + name
-            + Array("12:piece lengthi16384e6:pieces20:aaaaaaaaaaaaaaaaaaaaee".utf8)
-    }
-}
-
 @Suite struct TorrentMetainfoTests {
     @Test func theInfoHashNameAndFilesAreRead() throws {
         let single = try TorrentMetainfo(TorrentFixture.single)
@@ -86,17 +65,10 @@ enum TorrentFixture {
 
     init() throws { api = try APITests() }
 
-    static func form(_ parts: [(name: String, contentType: String, body: [UInt8])], boundary: String = "torrus-test-boundary") -> [UInt8] {
-        var out: [UInt8] = []
-        for part in parts {
-            out += Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(part.name)\"; filename=\"\(part.name).bin\"\r\n".utf8)
-            out += Array("Content-Type: \(part.contentType)\r\n\r\n".utf8) + part.body + Array("\r\n".utf8)
-        }
-        return out + Array("--\(boundary)--\r\n".utf8)
-    }
+    static func form(_ parts: [(name: String, contentType: String, body: [UInt8])]) -> [UInt8] { MultipartForm.body(parts) }
 
-    static func formHeaders(boundary: String = "torrus-test-boundary") -> HTTPFields {
-        [.authorization: "Bearer \(APITests.token)", .contentType: "multipart/form-data; boundary=\(boundary)"]
+    static func formHeaders() -> HTTPFields {
+        [.authorization: "Bearer \(APITests.token)", .contentType: MultipartForm.contentType]
     }
 
     func post(_ client: some TestClientProtocol, json: String) async throws -> TestResponse {

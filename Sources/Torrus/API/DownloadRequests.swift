@@ -42,9 +42,7 @@ struct CreateDownloadRequest: Decodable {
     /// The URIs, or the uploaded file.
     private static func origin(_ container: KeyedDecodingContainer<CodingKeys>) throws -> ([String], UploadedFile?) {
         if container.contains(.metalink) {
-            throw TorrusError.invalidInput(
-                "Metalinks are not accepted: aria2 names a metalink's transfers itself, and Torrus owns every transfer it starts. Give the file's URIs as 'sources' and its digest as 'options.checksum'."
-            )
+            throw DownloadUpload.metalinkRefused
         }
         if let torrent = try container.decodeIfPresent(String.self, forKey: .torrent) {
             guard !container.contains(.source), !container.contains(.sources) else {

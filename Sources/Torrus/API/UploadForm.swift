@@ -53,18 +53,13 @@ enum UploadForm {
                 guard fields == nil else { throw TorrusError.invalidInput("The form has more than one 'request' part.") }
                 fields = part.body
             case "metalink":
-                throw TorrusError.invalidInput(
-                    "Metalinks are not accepted: aria2 names a metalink's transfers itself, and Torrus owns every transfer it starts."
-                )
+                throw DownloadUpload.metalinkRefused
             case let name:
                 let shown = name.map { "'\(TextRules.escapingControls(String($0.prefix(40))))'" } ?? "without a name"
                 throw TorrusError.invalidInput("Unknown form part \(shown); allowed: torrent, request.")
             }
         }
         guard let torrent else { throw TorrusError.invalidInput("The form has no 'torrent' part.") }
-        guard torrent.readableBytes <= DownloadUpload.Kind.torrent.maxSize else {
-            throw TorrusError.tooLarge("The torrent is larger than \(DownloadUpload.Kind.torrent.maxSize) bytes.")
-        }
         let json = fields.flatMap { $0.readableBytes > 0 ? $0 : nil } ?? ByteBuffer(string: "{}")
         var create = try JSONBody.decode(CreateDownloadRequest.self, body: json, userInfo: [CreateDownloadRequest.formPart: true])
         create.upload = UploadedFile(kind: .torrent, bytes: Array(torrent.readableBytesView))

@@ -14,8 +14,8 @@ enum DownloadOptionRules {
     static let checksumLengths = ["md5": 32, "sha-1": 40, "sha-224": 56, "sha-256": 64, "sha-384": 96, "sha-512": 128, "adler32": 8]
 
     /// Checks `options` for a download of `source`, or of an uploaded file of kind `upload` (the
-    /// kind of source decides what applies).
-    static func validate(_ options: DownloadOptions, source: String, upload: DownloadUpload.Kind? = nil) throws {
+    /// kind of source decides what applies). `fileCount`, when known, bounds `selectFiles`.
+    static func validate(_ options: DownloadOptions, source: String, upload: DownloadUpload.Kind? = nil, fileCount: Int? = nil) throws {
         let torrent = upload == .torrent || (upload == nil && source.lowercased().hasPrefix("magnet:"))
         let http = ["http:", "https:"].contains { source.lowercased().hasPrefix($0) }
         if let out = options.out { try validateFileName(out) }
@@ -40,6 +40,9 @@ enum DownloadOptionRules {
             guard torrent else { throw TorrusError.invalidInput("options.selectFiles applies to torrents only.") }
             guard !files.isEmpty, files.count <= 10_000, files.allSatisfy({ (1...1_000_000).contains($0) }) else {
                 throw TorrusError.invalidInput("options.selectFiles must list file numbers from 1 (at least one, at most 10,000).")
+            }
+            if let fileCount, let beyond = files.first(where: { $0 > fileCount }) {
+                throw TorrusError.invalidInput("options.selectFiles: the torrent has \(fileCount) files; there is no file \(beyond).")
             }
         }
         if options.seedRatio != nil || options.seedTime != nil {

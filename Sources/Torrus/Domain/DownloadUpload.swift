@@ -15,6 +15,11 @@ public struct DownloadUpload: Sendable, Equatable, Codable {
         public var maxSize: Int { 10 << 20 }
     }
 
+    /// Why a metalink is refused (the `Kind` above), with what to do instead.
+    static let metalinkRefused = TorrusError.invalidInput(
+        "Metalinks are not accepted: aria2 names a metalink's transfers itself, and Torrus owns every transfer it starts. Give the file's URIs as 'sources' and its digest as 'options.checksum'."
+    )
+
     public var kind: Kind
     /// Bytes.
     public var size: Int

@@ -109,10 +109,7 @@ public struct DownloadService: Sendable {
     /// Only the request that stored the download starts it, however many arrive at once.
     public func create(_ request: CreateRequest) async throws -> (download: Download, created: Bool) {
         let what = try Self.origin(of: request)
-        try DownloadOptionRules.validate(request.options, source: what.source, upload: what.upload?.kind)
-        if let selected = request.options.selectFiles, let count = what.fileCount, let beyond = selected.first(where: { $0 > count }) {
-            throw TorrusError.invalidInput("options.selectFiles: the torrent has \(count) files; there is no file \(beyond).")
-        }
+        try DownloadOptionRules.validate(request.options, source: what.source, upload: what.upload?.kind, fileCount: what.fileCount)
         if let category = request.category { try DownloadOptionRules.validateLabel(category, field: "category") }
         try DownloadOptionRules.validateTags(request.tags)
         var requestedPath = request.targetPath
@@ -221,10 +218,12 @@ public struct DownloadService: Sendable {
                 if let files = given.selectFiles { (changed.selectFiles, options.selectFiles) = (files, files) }
                 if let ratio = given.seedRatio { (changed.seedRatio, options.seedRatio) = (ratio, ratio) }
                 if let time = given.seedTime { (changed.seedTime, options.seedTime) = (time, time) }
-                try DownloadOptionRules.validate(changed, source: download.source, upload: download.upload?.kind)
-                if let selected = changed.selectFiles, !download.files.isEmpty, let beyond = selected.first(where: { $0 > download.files.count }) {
-                    throw TorrusError.invalidInput("options.selectFiles: the download has \(download.files.count) files; there is no file \(beyond).")
-                }
+                try DownloadOptionRules.validate(
+                    changed,
+                    source: download.source,
+                    upload: download.upload?.kind,
+                    fileCount: download.files.isEmpty ? nil : download.files.count
+                )
             }
             // An empty category clears it (null means "not given", as everywhere in the API).
             let category = settings.category.map { $0.isEmpty ? nil : $0 }
