@@ -9,9 +9,21 @@ public enum TextRules {
         value < 0x20 || (0x7F...0x9F).contains(value)
     }
 
-    /// The first control character in `text`, if any.
+    /// The first control character in `text`, if any. Read as UTF-8 bytes (every value sent to
+    /// aria2 passes here, a torrent's megabytes of base64 too): C0 and DEL are single bytes, and a
+    /// C1 control is 0xC2 followed by 0x80–0x9F.
     public static func firstControl(in text: String) -> Unicode.Scalar? {
-        text.unicodeScalars.first { isControl($0.value) }
+        var text = text
+        return text.withUTF8 { bytes in
+            for index in bytes.indices {
+                let byte = bytes[index]
+                if byte < 0x20 || byte == 0x7F { return Unicode.Scalar(byte) }
+                if byte == 0xC2, index + 1 < bytes.count, (0x80...0x9F).contains(bytes[index + 1]) {
+                    return Unicode.Scalar(bytes[index + 1])
+                }
+            }
+            return nil
+        }
     }
 
     /// Characters that are invisible or reorder what is shown: format characters (zero-width
