@@ -236,6 +236,20 @@ import Testing
         }
     }
 
+    @Test func theNextLinkKeepsTheClientsParametersAndEscapesWhatALinkCannotHold() throws {
+        func link(_ path: String) -> String {
+            let request = Request(
+                head: HTTPRequest(method: .get, scheme: "http", authority: "127.0.0.1", path: path),
+                body: .init(buffer: ByteBuffer())
+            )
+            return ListQuery.nextLink(request, token: "NEW")
+        }
+        #expect(link("/v1/downloads?limit=2&q=N%61me") == "/v1/downloads?limit=2&q=N%61me&cursor=NEW")
+        #expect(link("/v1/downloads?cursor=OLD&limit=2") == "/v1/downloads?limit=2&cursor=NEW")
+        #expect(link("/v1/downloads?%63ursor=OLD&limit=2") == "/v1/downloads?limit=2&cursor=NEW")
+        #expect(link("/v1/downloads?q=a>b\"c <d>") == "/v1/downloads?q=a%3Eb%22c%20%3Cd%3E&cursor=NEW")
+    }
+
     @Test(arguments: [
         ("status=Nope", "not a status"), ("limit=0", "limit"), ("limit=1001", "limit"), ("sort=size", "sort must be"),
         ("order=up", "order must be"), ("cursor=abc", "cursor is not one"), ("stauts=Active", "Unknown query parameter 'stauts'"),

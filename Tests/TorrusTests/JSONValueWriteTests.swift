@@ -30,6 +30,19 @@ struct JSONValueWriteTests {
         }
     }
 
+    /// A file for `aria2.addTorrent` is written as its base64 text, as the string of it would be.
+    @Test func bytesAreWrittenAsTheirBase64() throws {
+        let bytes = Data((0..<1000).map { UInt8(truncatingIfNeeded: $0 &* 37) })
+        var written: [UInt8] = []
+        try JSONValue.array([.base64(bytes), "x"]).write(to: &written)
+        #expect(String(decoding: written, as: UTF8.self) == "[\"\(bytes.base64EncodedString())\",\"x\"]")
+        #expect(try JSONDecoder().decode(JSONValue.self, from: Data(written)) == [.string(bytes.base64EncodedString()), "x"])
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .withoutEscapingSlashes
+        #expect(String(decoding: try encoder.encode(JSONValue.base64(bytes)), as: UTF8.self) == "\"\(bytes.base64EncodedString())\"")
+        #expect(JSONValue.base64(Data([0x0A, 0x00])).firstControlCharacter == nil)
+    }
+
     @Test func refusesNumbersJSONCannotHold() {
         for number in [Double.infinity, -.infinity, .nan] {
             var written: [UInt8] = []

@@ -60,10 +60,11 @@ struct DownloadsController {
         var body = ByteBuffer(string: #"{"items":"#)
         body.writeImmutableBuffer(JSONArray.buffer(page.items))
         body.writeString(#","nextCursor":"#)
-        body.writeString(page.next.map { "\"\($0.token)\"" } ?? "null")
+        let token = page.next?.token
+        body.writeString(token.map { "\"\($0)\"" } ?? "null")
         body.writeString("}")
         var headers: HTTPFields = [.contentType: "application/json", .torrusSequence: String(page.sequence)]
-        if let next = page.next { headers[.link] = "<\(ListQuery.nextLink(request, cursor: next))>; rel=\"next\"" }
+        if let token { headers[.link] = "<\(ListQuery.nextLink(request, token: token))>; rel=\"next\"" }
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: body))
     }
 

@@ -77,15 +77,39 @@ enum ListQuery {
         return query
     }
 
-    /// The request's path and query with `cursor` set to the next page's.
-    static func nextLink(_ request: Request, cursor: PageCursor) -> String {
-        var components = URLComponents()
-        components.path = request.uri.path
-        var items = request.uri.queryParameters.filter { $0.key != "cursor" }.map {
-            URLQueryItem(name: String($0.key), value: String($0.value))
+    /// The request's path and query with `cursor` set to `token`: the other parameters as the
+    /// client sent them (still percent-encoded), and any byte a URI may not hold percent-encoded,
+    /// so the link is safe between the `<` and `>` of a `Link` header. Built from the raw bytes:
+    /// `URLComponents` decoded and re-encoded every parameter, ~5 % of a list page's CPU.
+    static func nextLink(_ request: Request, token: String) -> String {
+        var link: [UInt8] = []
+        appendEscaped(request.uri.path.utf8, to: &link)
+        link.append(UInt8(ascii: "?"))
+        for parameter in (request.uri.query ?? "").utf8.split(separator: UInt8(ascii: "&")) {
+            let name = String(decoding: parameter.prefix { $0 != UInt8(ascii: "=") }, as: UTF8.self)
+            if (name.removingPercentEncoding ?? name) == "cursor" { continue }
+            appendEscaped(parameter, to: &link)
+            link.append(UInt8(ascii: "&"))
         }
-        items.append(URLQueryItem(name: "cursor", value: cursor.token))
-        components.queryItems = items
-        return components.string ?? request.uri.path
+        link += Array("cursor=".utf8) + Array(token.utf8)
+        return String(decoding: link, as: UTF8.self)
+    }
+
+    /// RFC 3986's unreserved and sub-delims, `:`, `@`, `/`, `?` and `%` (an escape the client made)
+    /// pass; every other byte becomes `%XX`.
+    private static func appendEscaped(_ bytes: some Sequence<UInt8>, to link: inout [UInt8]) {
+        let hex = Array("0123456789ABCDEF".utf8)
+        for byte in bytes {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"), UInt8(ascii: "!"), UInt8(ascii: "$"),
+                UInt8(ascii: "&"), UInt8(ascii: "'"), UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: "*"), UInt8(ascii: "+"),
+                UInt8(ascii: ","), UInt8(ascii: ";"), UInt8(ascii: "="), UInt8(ascii: ":"), UInt8(ascii: "@"), UInt8(ascii: "/"),
+                UInt8(ascii: "?"), UInt8(ascii: "%"):
+                link.append(byte)
+            default:
+                link += [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 0xF)]]
+            }
+        }
     }
 }

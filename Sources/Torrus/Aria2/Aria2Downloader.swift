@@ -38,7 +38,7 @@ struct Aria2Downloader: Downloader {
             // The file goes as base64, as aria2 takes it, with no web seeds.
             let file = try await uploadedFile(of: download)
             switch upload.kind {
-            case .torrent: (method, params) = ("aria2.addTorrent", [.string(file.base64EncodedString()), [], .object(options)])
+            case .torrent: (method, params) = ("aria2.addTorrent", [.base64(file), [], .object(options)])
             }
         } else {
             // The mirrors are more URIs of one download: aria2 fetches pieces from each.

@@ -1,10 +1,12 @@
 import HummingbirdCore
 import Logging
 import NIOCore
+import NIOHTTPTypesHTTP1
 
 /// Hummingbird's HTTP/1 channel with Torrus's connection limits: the connection cap (503 beyond
 /// it) and the header, body and idle timeouts (`ConnectionTimeoutState`). The HTTP work itself
-/// is `HTTP1Channel`'s, unchanged; this only adds two handlers around its decoder.
+/// is `HTTP1Channel`'s, unchanged; this only adds handlers around its decoder, and the
+/// `100 Continue` it does not send (`ExpectContinueHandler`).
 struct LimitedHTTP1Channel: ServerChildChannel {
     private let http1: HTTP1Channel
     private let limits: HTTPConnectionLimits
@@ -37,6 +39,7 @@ struct LimitedHTTP1Channel: ServerChildChannel {
         }.flatMapThrowing { http in
             let pipeline = channel.pipeline.syncOperations
             try pipeline.handler(type: HTTPPartObserver.self).timeouts = try pipeline.handler(type: ConnectionTimeoutHandler.self)
+            try pipeline.addHandler(ExpectContinueHandler(), position: .before(try pipeline.handler(type: HTTP1ToHTTPServerCodec.self)))
             return LimitedHTTP1Connection(channel: channel, http: http)
         }
     }

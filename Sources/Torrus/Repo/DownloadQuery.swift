@@ -62,14 +62,31 @@ public struct PageCursor: Sendable, Equatable {
             case .text(let value): "t" + value
             }
         let text = ["1", sort.rawValue, descending ? "desc" : "asc", key, id].joined(separator: "\u{0}")
-        return Data(text.utf8).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        // base64url by a byte map: three Foundation `replacingOccurrences` (bridged through
+        // NSString) were ~8 % of a list page's CPU.
+        var token: [UInt8] = []
+        for byte in Data(text.utf8).base64EncodedString().utf8 {
+            switch byte {
+            case UInt8(ascii: "+"): token.append(UInt8(ascii: "-"))
+            case UInt8(ascii: "/"): token.append(UInt8(ascii: "_"))
+            case UInt8(ascii: "="): continue
+            default: token.append(byte)
+            }
+        }
+        return String(decoding: token, as: UTF8.self)
     }
 
     public init?(token: String) {
-        var base64 = token.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while base64.count % 4 != 0 { base64.append("=") }
-        guard token.utf8.count <= 2048, let data = Data(base64Encoded: base64), let text = String(data: data, encoding: .utf8) else { return nil }
+        guard token.utf8.count <= 2048 else { return nil }
+        var base64: [UInt8] = token.utf8.map { byte in
+            switch byte {
+            case UInt8(ascii: "-"): UInt8(ascii: "+")
+            case UInt8(ascii: "_"): UInt8(ascii: "/")
+            default: byte
+            }
+        }
+        while base64.count % 4 != 0 { base64.append(UInt8(ascii: "=")) }
+        guard let data = Data(base64Encoded: Data(base64)), let text = String(data: data, encoding: .utf8) else { return nil }
         let parts = text.split(separator: "\u{0}", omittingEmptySubsequences: false).map(String.init)
         guard parts.count == 5, parts[0] == "1", let sort = DownloadSort(rawValue: parts[1]), ["asc", "desc"].contains(parts[2]),
             let kind = parts[3].first, UUID(uuidString: parts[4]) != nil

@@ -69,7 +69,7 @@ extension SQLiteDownloadRepo {
                     more = true
                     break
                 }
-                items.append(try row.withUnsafeData(atIndex: 0) { data in data.map { Array($0) } ?? [] })
+                items.append(try row.bytes(atIndex: 0))
                 let value: PageCursor.Key = query.sort == .createdAt ? .number(row[1]) : .text(row[1])
                 last = PageCursor(sort: query.sort, descending: query.descending, key: value, id: row[2])
             }

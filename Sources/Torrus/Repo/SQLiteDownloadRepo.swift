@@ -138,7 +138,7 @@ public final class SQLiteDownloadRepo: DownloadStore {
     public func representation(of id: UUID) async throws -> [UInt8]? {
         try await pool.read { db in
             let statement = try db.cachedStatement(sql: "SELECT json FROM download WHERE id = ?")
-            return try Data.fetchOne(statement, arguments: [id.uuidString]).map { Array($0) }
+            return try Row.firstBytes(statement, arguments: [id.uuidString])
         }
     }
 
@@ -159,7 +159,7 @@ public final class SQLiteDownloadRepo: DownloadStore {
             var last: ListPosition?
             let rows = try Row.fetchCursor(statement)
             while let row = try rows.next() {
-                items.append(try row.withUnsafeData(atIndex: 2) { data in data.map { Array($0) } ?? [] })
+                items.append(try row.bytes(atIndex: 2))
                 last = ListPosition(createdAt: row[0], id: row[1])
             }
             return RepresentationPage(items: items, last: last)
@@ -192,8 +192,7 @@ public final class SQLiteDownloadRepo: DownloadStore {
 
     public func upload(of id: UUID) async throws -> [UInt8]? {
         try await pool.read { db in
-            try Data.fetchOne(db.cachedStatement(sql: "SELECT bytes FROM downloadUpload WHERE download = ?"), arguments: [id.uuidString])
-                .map { [UInt8]($0) }
+            try Row.firstBytes(db.cachedStatement(sql: "SELECT bytes FROM downloadUpload WHERE download = ?"), arguments: [id.uuidString])
         }
     }
 
@@ -318,7 +317,7 @@ public final class SQLiteDownloadRepo: DownloadStore {
                         type: type,
                         downloadID: download.flatMap { UUID(text: $0) },
                         at: row[3],
-                        data: try row.withUnsafeData(atIndex: 4) { data in data.map { Array($0) } ?? [] }
+                        data: try row.bytes(atIndex: 4)
                     )
                 )
             }
