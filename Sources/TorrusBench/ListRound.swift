@@ -4,8 +4,9 @@ import Torrus
 /// Issue 9, item 6: filtered pages of the list under load. For each size, a SQLite store seeded
 /// with that many downloads (`ListSeed`), then a release torrusd on it (`TORRUS_CLIENT=noop`,
 /// `LOG_LEVEL=warning`) under `wrk -t2 -c32 --latency`, one run per filter:
-/// the first page unfiltered (for reference), `status=Complete`, one category, one tag, a `q`
-/// substring of names, `sort=name&order=desc`, and a page half way down the list (its cursor
+/// the first page unfiltered (for reference), `status=Complete`, one category, one tag, three `q`
+/// substrings of names (a word of ~2.5 %, two words of a few in 100,000, a term of none),
+/// `sort=name&order=desc`, and a page half way down the list (its cursor
 /// taken from the `nextCursor` of the page before it), all `limit=100`. Figures: wrk's p50 and
 /// p99 latency and req/s per run, the page's size in bytes, torrusd's CPU during the run, and
 /// p50/p99 of one `wrk -t1 -c1 -d3s` run (a request with none queued before it).
@@ -182,6 +183,8 @@ struct ListRound {
             ),
             Case(label: "tag=\(ListSeed.tag)", query: "tag=\(ListSeed.tag)&limit=100", matching: seed.byTag[ListSeed.tag] ?? 0),
             Case(label: "q=\(ListSeed.text)", query: "q=\(ListSeed.text)&limit=100", matching: seed.textMatches),
+            Case(label: "q=\(ListSeed.rareText)", query: "q=\(ListSeed.rareText)&limit=100", matching: seed.rareTextMatches),
+            Case(label: "q=\(ListSeed.absentText)", query: "q=\(ListSeed.absentText)&limit=100", matching: 0),
             Case(label: "sort=name&order=desc", query: "sort=name&order=desc&limit=100", matching: nil),
             Case(label: "cursor at \(seen)", query: "limit=100&cursor=\(deep)", matching: size - seen),
         ]

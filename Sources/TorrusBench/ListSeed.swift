@@ -49,12 +49,18 @@ struct ListSeed {
         var byTag: [String: Int] = [:]
         /// Downloads whose name or source contains the round's `q` (ASCII case folded).
         var textMatches = 0
+        /// Downloads whose name or source contains `rareText`.
+        var rareTextMatches = 0
         var seconds = 0.0
     }
 
     let count: Int
     /// The `q` of the round: a word of ~2 % of the names, typed in lower case (names capitalise it).
     static let text = "harbor"
+    /// A `q` of two words as names join them: a few in 100,000 (the trigram index's case).
+    static let rareText = "harbor.crown"
+    /// A `q` no download has: before the index, a page of it read the whole list.
+    static let absentText = "no-such-name"
     static let category = "linux"
     static let tag = "remux"
 
@@ -75,9 +81,10 @@ struct ListSeed {
                 summary.byStatus[download.status, default: 0] += 1
                 if let category = download.category { summary.byCategory[category, default: 0] += 1 }
                 for tag in download.tags { summary.byTag[tag, default: 0] += 1 }
-                if (download.name ?? "").asciiLowercasedForBench.contains(text) || download.source.asciiLowercasedForBench.contains(text) {
-                    summary.textMatches += 1
-                }
+                let name = (download.name ?? "").asciiLowercasedForBench
+                let source = download.source.asciiLowercasedForBench
+                if name.contains(text) || source.contains(text) { summary.textMatches += 1 }
+                if name.contains(Self.rareText) || source.contains(Self.rareText) { summary.rareTextMatches += 1 }
                 if index % 10_000 == 9_999 {
                     try Interrupt.check()
                     Output.note("list: seeded \(index + 1) of \(count)")

@@ -158,7 +158,7 @@ import Testing
                 sql: """
                     DROP TABLE downloadTag; DROP INDEX download_name; DROP INDEX download_status;
                     CREATE INDEX download_status ON download (status);
-                    DELETE FROM grdb_migrations WHERE identifier IN ('v10: tag index', 'v11: status and name order');
+                    DELETE FROM grdb_migrations WHERE identifier IN ('v10: tag index', 'v12: status and name order');
                     """
             )
         }

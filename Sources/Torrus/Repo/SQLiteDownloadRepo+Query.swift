@@ -6,8 +6,10 @@ import GRDB
 /// single filter is read in page order from an index, so a page reads about as many rows as it
 /// holds: `(createdAt, id)`, `(status, createdAt, id)`, `(category, createdAt, id)`,
 /// `(COALESCE(name, ''), id)`, and for tags the `downloadTag` table, `(tag, createdAt, download)`,
-/// which then drives the query (a page of a tag sorted by `createdAt` never sorts). `q` has no
-/// index: it reads in list order until the page is full (see docs/benchmarks.md).
+/// which then drives the query (a page of a tag sorted by `createdAt` never sorts). `q` asks the
+/// trigram index (`SearchText`) how many downloads may match: up to `candidateLimit`, the page is
+/// read from those; more, and it reads in list order until the page is full (see
+/// docs/benchmarks.md).
 extension SQLiteDownloadRepo {
     public func page(_ query: DownloadQuery) async throws -> DownloadPage {
         try await pool.read { db in
@@ -41,6 +43,18 @@ extension SQLiteDownloadRepo {
                 let pattern = "%" + text.replacing("\\", with: "\\\\").replacing("%", with: "\\%").replacing("_", with: "\\_") + "%"
                 conditions.append(#"(COALESCE(download.name, '') LIKE ? ESCAPE '\' OR download.source LIKE ? ESCAPE '\')"#)
                 arguments += [pattern, pattern]
+                // A term in few downloads (or none): the page is read from the index's candidates
+                // and sorted, instead of reading the list until the page is full (all of it, for a
+                // term nothing has).
+                if let phrase = SearchText.phrase(text), try Self.candidates(of: phrase, db) <= SearchText.candidateLimit {
+                    conditions.append(
+                        """
+                        download.id IN (SELECT downloadTextKey.download FROM downloadText \
+                        JOIN downloadTextKey ON downloadTextKey.key = downloadText.rowid WHERE downloadText MATCH ?)
+                        """
+                    )
+                    arguments.append(phrase)
+                }
             }
             let order = query.descending ? "DESC" : "ASC"
             if let after = query.after {
@@ -78,5 +92,11 @@ extension SQLiteDownloadRepo {
             let sequence = try Int64.fetchOne(db.cachedStatement(sql: "SELECT value FROM setting WHERE key = 'sequence'")) ?? 0
             return DownloadPage(items: items, next: next, sequence: sequence)
         }
+    }
+
+    /// How many downloads the text index has for `phrase`, counted up to one past the limit.
+    private static func candidates(of phrase: String, _ db: Database) throws -> Int {
+        let statement = try db.cachedStatement(sql: "SELECT count(*) FROM (SELECT 1 FROM downloadText WHERE downloadText MATCH ? LIMIT ?)")
+        return try Int.fetchOne(statement, arguments: [phrase, SearchText.candidateLimit + 1]) ?? 0
     }
 }
