@@ -87,20 +87,15 @@ extension DownloadPageTests {
     @Test func theTextIndexIsFilledFromExistingDownloads() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let path = directory.path + "/torrus.sqlite"
-        var repo = try SQLiteDownloadRepo(path: path, encoding: .v1JSON)
-        let made = try await fill(repo, 12)
-        try await repo.pool.write { db in
-            try db.execute(
-                sql: """
-                    DROP TRIGGER download_text_insert; DROP TRIGGER download_text_update; DROP TRIGGER download_text_delete;
-                    DROP TABLE downloadText; DROP TABLE downloadTextKey;
-                    DELETE FROM grdb_migrations WHERE identifier = 'v13: text index';
-                    """
-            )
-        }
-        try repo.close()
-        repo = try SQLiteDownloadRepo(path: path, encoding: .v1JSON)
+        let (repo, made) = try await reopened(
+            directory,
+            count: 12,
+            undoing: """
+                DROP TRIGGER download_text_insert; DROP TRIGGER download_text_update; DROP TRIGGER download_text_delete;
+                DROP TABLE downloadText; DROP TABLE downloadTextKey;
+                DELETE FROM grdb_migrations WHERE identifier = 'v13: text index';
+                """
+        )
         defer { try? repo.close() }
         #expect(try await all(repo, query(text: "name 01")) == made.filter { $0.name!.hasPrefix("Name 01") }.map(\.id.lowercasedString))
         let indexed = try await repo.pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM downloadText") }

@@ -146,24 +146,31 @@ import Testing
         #expect(try await names("ITEM-3") == ["abb"], "the source too")
     }
 
+    /// A store of `count` downloads (`fill`) at `directory`, set back by `undo` (dropping what
+    /// later migrations made, and their rows in `grdb_migrations`), then reopened: those
+    /// migrations run on existing downloads. The caller closes the store.
+    func reopened(_ directory: TemporaryDirectory, count: Int, undoing undo: String) async throws -> (SQLiteDownloadRepo, [Download]) {
+        let path = directory.path + "/torrus.sqlite"
+        let repo = try SQLiteDownloadRepo(path: path, encoding: .v1JSON)
+        let made = try await fill(repo, count)
+        try await repo.pool.write { db in try db.execute(sql: undo) }
+        try repo.close()
+        return (try SQLiteDownloadRepo(path: path, encoding: .v1JSON), made)
+    }
+
     /// A store written before v10 gets the tag rows of the downloads it holds.
     @Test func theTagIndexIsFilledFromExistingDownloads() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let path = directory.path + "/torrus.sqlite"
-        var repo = try SQLiteDownloadRepo(path: path, encoding: .v1JSON)
-        let made = try await fill(repo, 12)
-        try await repo.pool.write { db in
-            try db.execute(
-                sql: """
-                    DROP TABLE downloadTag; DROP INDEX download_name; DROP INDEX download_status;
-                    CREATE INDEX download_status ON download (status);
-                    DELETE FROM grdb_migrations WHERE identifier IN ('v10: tag index', 'v12: status and name order');
-                    """
-            )
-        }
-        try repo.close()
-        repo = try SQLiteDownloadRepo(path: path, encoding: .v1JSON)
+        let (repo, made) = try await reopened(
+            directory,
+            count: 12,
+            undoing: """
+                DROP TABLE downloadTag; DROP INDEX download_name; DROP INDEX download_status;
+                CREATE INDEX download_status ON download (status);
+                DELETE FROM grdb_migrations WHERE identifier IN ('v10: tag index', 'v12: status and name order');
+                """
+        )
         defer { try? repo.close() }
         var query = DownloadQuery()
         query.tags = ["x"]
