@@ -282,6 +282,7 @@ public final class SQLiteDownloadRepo: DownloadStore {
         try DownloadRow.update(
             update.new,
             json: json,
+            nameChanged: update.new.name != update.old.name,
             filesChanged: update.new.files != update.old.files,
             settingsChanged: settingsChanged,
             tagsChanged: tagsChanged,
