@@ -24,6 +24,22 @@ struct ExpectContinueTests {
         }
     }
 
+    /// A request pipelined behind one whose response is still being written (`/stream`, ten
+    /// chunks 100 ms apart) gets no 100 in the middle of it: both responses arrive whole, in order.
+    @Test func noContinueInsideAnEarlierResponse() async throws {
+        try await ConnectionLimitsTests.withServer(ConnectionLimitsTests.limits()) { port, _, _ in
+            let socket = try RawSocket(port: port)
+            try socket.send(
+                "GET /stream HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\nPOST /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\nab"
+            )
+            try await eventually(timeout: .seconds(30), "both responses") { socket.poll().text.hasSuffix("\r\n\r\n2") }
+            let text = socket.text
+            #expect(text.hasPrefix("HTTP/1.1 200 OK\r\n"), "\(text)")
+            #expect(!text.contains("100 Continue"), "\(text)")
+            #expect(text.contains("tick 9\n0\r\n\r\nHTTP/1.1 200 OK\r\n") || text.contains("tick 9\n\r\n0\r\n\r\nHTTP/1.1 200 OK\r\n"), "\(text)")
+        }
+    }
+
     /// RFC 9110 §10.1.1: no 100 to an HTTP/1.0 client; none without `Expect`.
     @Test(arguments: [
         "POST /echo HTTP/1.0\r\nHost: 127.0.0.1\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\nab",
