@@ -48,8 +48,8 @@ struct CreateDownloadRequest: Decodable {
             guard !container.contains(.source), !container.contains(.sources) else {
                 throw TorrusError.invalidInput("Give source, sources or torrent, only one of them.")
             }
-            // Refused before decoding: base64 is 4 bytes for every 3.
-            guard torrent.utf8.count <= (DownloadUpload.Kind.torrent.maxSize + 2) / 3 * 4 else {
+            // Refused before decoding.
+            guard torrent.utf8.count <= DownloadUpload.Kind.torrent.maxBase64Length else {
                 throw TorrusError.tooLarge("The torrent is larger than \(DownloadUpload.Kind.torrent.maxSize) bytes.")
             }
             guard let bytes = Data(base64Encoded: torrent) else { throw TorrusError.invalidInput("Field 'torrent' must be base64.") }

@@ -22,8 +22,8 @@ struct DownloadsController {
         table.add(base + "/downloads/:id/files", [.get])
     }
 
-    /// A create may carry a torrent as base64 (4 bytes for every 3), with the JSON around it.
-    static let createLimit = (DownloadUpload.Kind.torrent.maxSize + 2) / 3 * 4 + JSONBody.maxSize
+    /// A create may carry a torrent as base64, with the JSON around it.
+    static let createLimit = DownloadUpload.Kind.torrent.maxBase64Length + JSONBody.maxSize
 
     /// Downloads per store read of the list. A list of up to this many is one buffer with its
     /// length; a longer one is streamed page by page, so memory stays flat however long it is.

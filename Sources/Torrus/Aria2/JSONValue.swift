@@ -67,11 +67,7 @@ extension JSONValue {
         case .bool(let value): out.append(contentsOf: (value ? "true" : "false").utf8)
         case .number(let value):
             guard value.isFinite else { throw NotRepresentable(value: value) }
-            if value.rounded() == value, abs(value) < 1e15 {
-                JSONText.number(Int64(value), to: &out)
-            } else {
-                out.append(contentsOf: value.description.utf8)
-            }
+            JSONText.number(value, to: &out)
         case .string(let value): JSONText.string(value, to: &out)
         case .array(let values):
             out.append(UInt8(ascii: "["))

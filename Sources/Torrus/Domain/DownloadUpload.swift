@@ -13,6 +13,9 @@ public struct DownloadUpload: Sendable, Equatable, Codable {
         /// The largest file of this kind Torrus accepts (413 beyond): a torrent of 100,000 files
         /// is a few MiB.
         public var maxSize: Int { 10 << 20 }
+
+        /// The longest base64 text of the largest file (4 characters for every 3 bytes).
+        public var maxBase64Length: Int { (maxSize + 2) / 3 * 4 }
     }
 
     /// Why a metalink is refused (the `Kind` above), with what to do instead.

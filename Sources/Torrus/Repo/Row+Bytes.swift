@@ -9,9 +9,7 @@ extension Row {
             data?.withUnsafeBytes { [UInt8]($0) } ?? []
         }
     }
-}
 
-extension Row {
     /// The first column of the statement's first row as bytes, nil when it has no row. The
     /// cursor is held until the bytes are copied: its row lives only as long as it does.
     static func firstBytes(_ statement: Statement, arguments: StatementArguments) throws -> [UInt8]? {

@@ -620,21 +620,22 @@ public final class SQLiteDownloadRepo: DownloadStore {
             // asks it first (`SQLiteDownloadRepo+Query`). Its rows are keyed by
             // `downloadTextKey.key`, an explicit INTEGER PRIMARY KEY that VACUUM keeps (it may
             // renumber `download`'s implicit rowids). Triggers keep both in step with every write.
+            // The indexed text is the name and the source on two lines.
             try db.execute(
                 sql: """
                     CREATE TABLE downloadTextKey (key INTEGER PRIMARY KEY, download TEXT NOT NULL UNIQUE);
                     CREATE VIRTUAL TABLE downloadText USING fts5(text, tokenize = 'trigram');
                     INSERT INTO downloadTextKey (download) SELECT id FROM download ORDER BY createdAt, id;
                     INSERT INTO downloadText (rowid, text)
-                        SELECT downloadTextKey.key, \(SearchText.sql("download"))
+                        SELECT downloadTextKey.key, COALESCE(download.name, '') || char(10) || download.source
                         FROM downloadTextKey JOIN download ON download.id = downloadTextKey.download;
                     CREATE TRIGGER download_text_insert AFTER INSERT ON download BEGIN
                         INSERT INTO downloadTextKey (download) VALUES (new.id);
-                        INSERT INTO downloadText (rowid, text) VALUES (last_insert_rowid(), \(SearchText.sql("new")));
+                        INSERT INTO downloadText (rowid, text) VALUES (last_insert_rowid(), COALESCE(new.name, '') || char(10) || new.source);
                     END;
                     CREATE TRIGGER download_text_update AFTER UPDATE OF name, source ON download
                         WHEN old.name IS NOT new.name OR old.source IS NOT new.source BEGIN
-                        UPDATE downloadText SET text = \(SearchText.sql("new"))
+                        UPDATE downloadText SET text = COALESCE(new.name, '') || char(10) || new.source
                             WHERE rowid = (SELECT key FROM downloadTextKey WHERE download = new.id);
                     END;
                     CREATE TRIGGER download_text_delete AFTER DELETE ON download BEGIN

@@ -3,11 +3,6 @@
 /// still checks `LIKE` on each, so the matches are exactly those of a scan (and of the in-memory
 /// store): the index folds case beyond ASCII, which only lets more candidates through.
 enum SearchText {
-    /// The indexed text of the row called `row` in SQL (`download`, `new`).
-    static func sql(_ row: String) -> String {
-        "COALESCE(\(row).name, '') || char(10) || \(row).source"
-    }
-
     /// At most this many candidates are read and sorted; above it the term is common enough that
     /// reading the list in order fills a page soon (after ~`limit` × count / this many rows).
     static let candidateLimit = 1000

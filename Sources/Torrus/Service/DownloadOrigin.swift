@@ -31,7 +31,6 @@ struct DownloadOrigin {
             infoHash: SourceURI.magnetInfoHash(sources[0])
         )
     }
-
 }
 
 extension DownloadOrigin {
